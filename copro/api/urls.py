@@ -1,0 +1,19 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from copro.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("openapi.json", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("me/", views.Me.as_view(), name="me"),
+    path("projects/", views.ProjectList.as_view(), name="projects"),
+    path("projects/<slug:slug>/", views.ProjectDetail.as_view(), name="project"),
+    path("projects/<slug:slug>/scope-changes/", views.ScopeChanges.as_view(), name="scope_changes"),
+    path("projects/<slug:slug>/activity/", views.ProjectActivity.as_view(), name="activity"),
+    path("projects/<slug:slug>/dashboard/", views.ProjectDashboard.as_view(), name="dashboard"),
+    path("projects/<slug:slug>/updates/", views.ProjectUpdates.as_view(), name="updates"),
+    path("projects/<slug:slug>/subscriptions/", views.ProjectSubscribe.as_view(), name="subscribe"),
+]

@@ -1,0 +1,54 @@
+"""Email: composed here, sent by a background task through SMTP.
+
+Every message is plain text and HTML, in the recipient's preferred language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+from django_tasks import task
+
+
+def render_email(template: str, context: dict[str, Any], language: str | None) -> tuple[str, str, str]:
+    """Render <template>_subject.txt, <template>.txt and <template>.html in `language`."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        ctx = {"SITE_URL": settings.SITE_URL, **context}
+        subject = " ".join(render_to_string(f"{template}_subject.txt", ctx).split())
+        text = render_to_string(f"{template}.txt", ctx)
+        html = render_to_string(f"{template}.html", ctx)
+    return subject, text, html
+
+
+def send_now(
+    *, to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None
+) -> None:
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers or {}
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+@task()
+def send_email_task(
+    to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None
+) -> None:
+    send_now(to=to, subject=subject, text=text, html=html, headers=headers)
+
+
+def queue_email(
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Render now (in the recipient's language), send in the background."""
+    subject, text, html = render_email(template, context, language)
+    send_email_task.enqueue(to=to, subject=subject, text=text, html=html, headers=headers or {})

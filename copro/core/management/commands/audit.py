@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from copro.core.activity import verify_chain
+
+
+class Command(BaseCommand):
+    help = "Audit log tools. `copro audit verify` checks the hash chain and names the first broken entry."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["verify"])
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        checked, broken, why = verify_chain()
+        if broken is not None:
+            raise CommandError(
+                f"The audit log is broken at entry #{broken.pk} ({broken.verb}, {broken.created_at:%Y-%m-%d %H:%M:%S}): "
+                f"{why}. {checked} entries before it are intact."
+            )
+        self.stdout.write(self.style.SUCCESS(f"The audit log is intact: {checked} entries checked."))

@@ -1,0 +1,15 @@
+"""The `copro` command: Copro's manage.py (`copro migrate`, `copro demo`, `copro audit verify`, ...)."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "copro.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""`copro demo`: a demo organisation with one realistic co-production project (only the first time)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from copro.accounts.models import User
+from copro.core.models import Visibility
+from copro.projects import services
+from copro.projects.models import MemberRole, Membership, Organisation, ProjectVisibility
+from copro.updates import services as update_services
+
+DEMO_PASSWORD = "copro-demo-2026"
+PEOPLE = [
+    ("facilitator@demo.copro.localhost", "Sian (facilitator)", MemberRole.FACILITATOR, "en"),
+    ("participant@demo.copro.localhost", "Dylan", MemberRole.PARTICIPANT, "cy"),
+    ("participant2@demo.copro.localhost", "Amira", MemberRole.PARTICIPANT, "en"),
+    ("expert@demo.copro.localhost", "Dr Rhys Evans (transport planner)", MemberRole.EXPERT, "en"),
+    ("observer@demo.copro.localhost", "Cllr Morgan (scrutiny board)", MemberRole.OBSERVER, "en"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load a demo organisation and project. Does nothing if the demo is already there."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Organisation.objects.filter(slug="cyngor-bro-demo").exists():
+            self.stdout.write("The demo is already loaded.")
+        else:
+            self._load()
+            self.stdout.write(self.style.SUCCESS("Demo organisation and project loaded."))
+        self.stdout.write("\nDemo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        for email, name, role, _lang in PEOPLE:
+            self.stdout.write(f"  {email:40} {role.label}")
+        self.stdout.write(
+            "The facilitator is organisation staff, so Copro asks them to set up an authenticator app "
+            "(two-factor authentication) at first sign-in.\n"
+        )
+
+    @transaction.atomic
+    def _load(self) -> None:
+        users = {}
+        for email, name, _role, language in PEOPLE:
+            user = User.objects.create_user(email, DEMO_PASSWORD, display_name=name, preferred_language=language)
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            users[email] = user
+        facilitator = users[PEOPLE[0][0]]
+        organisation = services.organisation_create(
+            user=facilitator,
+            name="Cyngor Bro Demo",
+            description="A (fictional) county borough council in south Wales, running services with the people who use them.",
+        )
+        organisation.slug = "cyngor-bro-demo"
+        organisation.save(update_fields=["slug"])
+        project = services.project_create(
+            user=facilitator,
+            organisation=organisation,
+            title="Safer walking and cycling routes to school",
+            purpose=(
+                "Parents, children, teachers and council officers redesign the routes to three primary schools "
+                "in Trelái together, so that more children can walk, scoot or cycle safely. We will map the "
+                "problems, test ideas on the streets, decide together what to build first, and report back on "
+                "every promise."
+            ),
+            visibility=ProjectVisibility.PUBLIC,
+            budget_amount=Decimal("240000"),
+            budget_currency="GBP",
+            can_influence=[
+                "Which routes and crossings are improved first",
+                "The design of crossings, footways and school-street closures",
+                "How the £240,000 capital budget is split between the three schools",
+                "How we check whether the changes worked",
+            ],
+            fixed=[
+                services.FixedLine(
+                    "The total budget is £240,000",
+                    "It is a Welsh Government Active Travel grant for 2026–27; it cannot be increased or carried over.",
+                ),
+                services.FixedLine(
+                    "Works on the A4232 trunk road",
+                    "The trunk road is managed by the Welsh Government, not the council.",
+                ),
+                services.FixedLine(
+                    "Road safety audits are required",
+                    "Every design must pass an independent road safety audit before it is built; this is a legal duty.",
+                ),
+            ],
+        )
+        project.decision_rules = (
+            "Priorities and the split of the budget are decided by a vote of all participants, experts and "
+            "facilitators, one person one vote. Designs go ahead by consent at the monthly workshop: a design "
+            "is adopted unless someone has a reasoned objection that the group has not answered."
+        )
+        project.save(update_fields=["decision_rules"])
+        today = timezone.localdate()
+        for name, start, end in [
+            ("Find the problems (community map)", -30, 14),
+            ("Co-design workshops", 15, 75),
+            ("Decide together", 76, 100),
+            ("Build and report back", 101, 330),
+        ]:
+            services.phase_add(user=facilitator, project=project, name=name,
+                               starts_on=today + timedelta(days=start), ends_on=today + timedelta(days=end))
+        services.engagement_set(user=facilitator, project=project, level="participation",
+                                answers={"why": "participation", "decide": "participation", "voice": "participation",
+                                         "work": "participation"})
+        services.cynefin_set(user=facilitator, project=project,
+                             answers={"crisis": False, "obvious": False, "analysable": False})
+        services.step_update(user=facilitator, project=project, step="awareness", done=True,
+                             evidence="Letters home from all three schools; stalls at two school gates; 180 people on the map.")
+        for email, _name, role, _lang in PEOPLE[1:]:
+            Membership.objects.create(project=project, user=users[email], role=role)
+        update_services.update_publish(
+            user=facilitator, project=project, title="The community map is open",
+            body="Tell us where walking or cycling to school feels unsafe. Paper maps are at the library and both school offices.",
+            visibility=Visibility.PUBLIC,
+        )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from copro.updates import views
+
+app_name = "updates"
+
+urlpatterns = [
+    path("p/<slug:slug>/updates/", views.update_list, name="list"),
+    path("p/<slug:slug>/updates/<int:update_id>/", views.update_detail, name="detail"),
+    path("p/<slug:slug>/updates/subscribe/", views.subscribe, name="subscribe"),
+    path("updates/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("updates/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
