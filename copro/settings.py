@@ -5,6 +5,7 @@ Every variable is read through copro.core.env, which fails loudly on a bad value
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -17,7 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("COPRO_VAR_DIR", str(Path.cwd() / "var")))
 
 DEBUG = env_bool("COPRO_DEBUG", False)
-TESTING = env_bool("COPRO_TESTING", False)
+# The test suite (pytest) runs with test settings even when COPRO_TESTING is not exported.
+TESTING = env_bool("COPRO_TESTING", "pytest" in sys.modules)
 
 _DEV_SECRET = "copro-development-only-secret-key-never-use-in-production-0123456789"
 SECRET_KEY = env_str("COPRO_SECRET_KEY", _DEV_SECRET if (DEBUG or TESTING) else None)
@@ -180,6 +182,7 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 

@@ -1,0 +1,134 @@
+#!/bin/sh
+# Refresh the Welsh catalogue, copro/locale/cy/LC_MESSAGES/django.po, keeping every translation.
+#
+# The one catalogue holds two sets of strings:
+#   1. copro's own, from its Python files and templates (Django's makemessages);
+#   2. django-allauth's, for the pages Copro uses from it: account (sign-up, sign-in, email
+#      management, password reset and change), MFA (TOTP, recovery codes) and the layouts.
+#      allauth ships no Welsh, so its English catalogue is the source. Entries used only by
+#      features Copro does not turn on are left out, told apart by their source references:
+#      socialaccount, openid, idp, usersessions, headless, phone, webauthn / passkey and
+#      login-by-code.
+# makemessages alone would drop set 2 (it is not in copro's source, and --no-obsolete removes it),
+# so this script runs makemessages, then merges allauth's strings back in with their existing
+# translations (msgmerge against the previous catalogue, then msgcat --use-first).
+# New or changed strings arrive untranslated or marked fuzzy: translate them, remove "fuzzy",
+# then check with  msgfmt --check-format -o /dev/null copro/locale/cy/LC_MESSAGES/django.po
+#
+# Usage, from anywhere:  sh copro/locale/refresh_cy.sh
+# Needs: the project's virtualenv (PYTHON=... to use another interpreter) and GNU gettext.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)     # copro/locale
+COPRO=$(dirname "$HERE")                # copro/
+ROOT=$(dirname "$COPRO")                # the repository
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+PO=$HERE/cy/LC_MESSAGES/django.po
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+if [ -f "$PO" ]; then cp "$PO" "$TMP/previous.po"; fi
+
+# 1. copro's own strings (templates under copro/templates/ and copro/*/templates/ included).
+(cd "$COPRO" && COPRO_DEBUG=1 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
+    "$PY" -m django makemessages -l cy --settings=copro.settings --no-obsolete -i "migrations/*")
+
+# 2. allauth's strings, filtered, as a template (references prefixed with "allauth/").
+"$PY" - "$TMP/allauth.pot" "$TMP" <<'PYEOF'
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import allauth
+import polib
+
+out_path, tmp = sys.argv[1], Path(sys.argv[2])
+package = Path(allauth.__file__).resolve().parent
+source = package / "locale" / "en" / "LC_MESSAGES" / "django.po"
+if not source.exists():
+    # No English catalogue shipped: extract one from allauth's Python files and templates.
+    copy = tmp / "allauth"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "locale"))
+    (copy / "locale").mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "en", "--no-obsolete"],
+        cwd=copy, check=True,
+    )
+    source = copy / "locale" / "en" / "LC_MESSAGES" / "django.po"
+
+EXCLUDED = re.compile(
+    r"^(templates/)?(socialaccount|idp|openid|usersessions|headless)/"
+    r"|^(templates/)?mfa/webauthn/"
+    r"|^templates/account/(confirm_phone_verification_code\.html|phone_change\.html|messages/phone_"
+    r"|confirm_login_code\.html|request_login_code\.html|email/login_code_|messages/login_code_sent"
+    r"|signup_by_passkey\.html)"
+)
+
+en = polib.pofile(str(source))
+pot = polib.POFile(wrapwidth=79)
+pot.metadata = {
+    "Project-Id-Version": "django-allauth (as used by Copro)",
+    "MIME-Version": "1.0",
+    "Content-Type": "text/plain; charset=UTF-8",
+    "Content-Transfer-Encoding": "8bit",
+}
+kept = left_out = 0
+for entry in en:
+    if entry.obsolete:
+        continue
+    if entry.occurrences and all(EXCLUDED.match(path) for path, _ in entry.occurrences):
+        left_out += 1
+        continue
+    entry.occurrences = [(f"allauth/{path}", line) for path, line in entry.occurrences]
+    entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]
+    entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
+    entry.msgstr = ""
+    if entry.msgid_plural:
+        entry.msgstr_plural = {0: "", 1: ""}
+    pot.append(entry)
+    kept += 1
+pot.save(out_path)
+print(f"allauth: {kept} entries kept, {left_out} left out (features Copro does not use)")
+PYEOF
+
+# 3. Give allauth's entries the translations they already had, then put both sets in one file
+#    (copro's entry wins where the same msgid is in both).
+if [ -f "$TMP/previous.po" ]; then
+    msgmerge --quiet --no-wrap "$TMP/previous.po" "$TMP/allauth.pot" -o "$TMP/allauth-cy.po"
+else
+    cp "$TMP/allauth.pot" "$TMP/allauth-cy.po"
+fi
+msgcat --use-first "$PO" "$TMP/allauth-cy.po" -o "$TMP/merged.po"
+
+# 4. Welsh header (makemessages writes a template header for a new catalogue).
+"$PY" - "$TMP/merged.po" <<'PYEOF'
+import sys
+
+import polib
+
+path = sys.argv[1]
+po = polib.pofile(path, wrapwidth=79)
+po.header = "Welsh (Cymraeg) translation of Copro, including django-allauth's strings.\nRefresh with: sh copro/locale/refresh_cy.sh"
+po.metadata_is_fuzzy = False
+po.metadata.update({
+    "Project-Id-Version": "Copro",
+    "Language-Team": "Welsh <cy@li.org>",
+    "Language": "cy",
+    "MIME-Version": "1.0",
+    "Content-Type": "text/plain; charset=UTF-8",
+    "Content-Transfer-Encoding": "8bit",
+    "Plural-Forms": "nplurals=6; plural=(n==0) ? 0 : (n==1) ? 1 : (n==2) ? 2 : (n==3) ? 3 : (n==6) ? 4 : 5;",
+})
+for key in ("Last-Translator", "PO-Revision-Date"):
+    if "YEAR" in po.metadata.get(key, "") or "FULL NAME" in po.metadata.get(key, ""):
+        po.metadata.pop(key)
+po.save(path)
+PYEOF
+msgcat "$TMP/merged.po" -o "$PO"
+
+total=$(msgattrib --no-obsolete "$PO" | grep -c '^msgid ' || true)
+todo=$(msgattrib --untranslated --no-obsolete "$PO" | grep -c '^msgid ' || true)
+fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$PO" | grep -c '^msgid ' || true)
+echo "$PO: $((total - 1)) entries; untranslated: $((todo > 0 ? todo - 1 : 0)); fuzzy: $((fuzzy > 0 ? fuzzy - 1 : 0))"
