@@ -14,6 +14,7 @@ from copro.core.permissions import TABLE, Role
 from copro.projects import frameworks
 from copro.projects.models import (
     Invitation,
+    MemberRole,
     Membership,
     Project,
     ProjectVisibility,
@@ -106,6 +107,7 @@ def members_context(project: Project, role: Role) -> dict[str, Any]:
     context: dict[str, Any] = {
         "memberships": memberships,
         "show_access_needs": TABLE.allowed(role, "projects.view_access_needs"),
+        "role_choices": MemberRole.choices,
     }
     if TABLE.allowed(role, "projects.invite"):
         context["invitations"] = list(Invitation.objects.filter(project=project, accepted_at__isnull=True)[:50])
