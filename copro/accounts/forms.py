@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from copro.accounts.models import User
 
+_NAME_REQUIRED = _("Please enter a name to show. It can be a made-up name.")
+
 
 class SignupExtraForm(forms.Form):
     """Added to allauth's sign-up form: the name to show and the language."""
@@ -14,12 +16,13 @@ class SignupExtraForm(forms.Form):
         label=_("Name to show"),
         max_length=80,
         help_text=_("This is how others see you. It does not have to be your real name."),
+        error_messages={"required": _NAME_REQUIRED},
     )
 
     def clean_display_name(self) -> str:
         value = self.cleaned_data["display_name"].strip()
         if not value:
-            raise forms.ValidationError(_("Please enter a name to show. It can be a made-up name."))
+            raise forms.ValidationError(_NAME_REQUIRED)
         return value
 
     def signup(self, request: HttpRequest, user: User) -> None:
@@ -31,13 +34,20 @@ class SignupExtraForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "preferred_language", "access_needs", "phone", "notify_by_email", "email_frequency"]
+        fields = [
+            "display_name",
+            "preferred_language",
+            "access_needs",
+            "phone",
+            "notify_by_email",
+            "email_frequency",
+        ]
         widgets = {"access_needs": forms.Textarea(attrs={"rows": 4})}
 
     def clean_display_name(self) -> str:
         value = self.cleaned_data["display_name"].strip()
         if not value:
-            raise forms.ValidationError(_("Please enter a name to show. It can be a made-up name."))
+            raise forms.ValidationError(_NAME_REQUIRED)
         return value
 
 

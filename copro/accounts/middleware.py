@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import translation
 
@@ -13,7 +13,10 @@ _TWO_FACTOR_EXEMPT = ("/accounts/", "/static/", "/language/", "/healthz", "/admi
 
 
 class PreferredLanguageMiddleware:
-    """A signed-in person's preferred language wins over the browser's, unless they just chose one."""
+    """A signed-in person's preferred language wins over the browser's.
+
+    An explicit choice (the language cookie, set by the switcher or the profile) wins over both.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -47,10 +50,9 @@ class StaffTwoFactorMiddleware:
             and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         ):
             if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-
                 return JsonResponse(
-                    {"detail": "Organisation staff must set up two-factor authentication first."}, status=403
+                    {"detail": "Organisation staff must set up two-factor authentication first."},
+                    status=403,
                 )
             return redirect("two_factor_required")
         return self.get_response(request)

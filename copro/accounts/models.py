@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -50,18 +50,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_(
             "Anything that helps you take part, for example large print, a BSL interpreter, "
-            "step-free access or someone to help you online. Only facilitators of your projects see this."
+            "step-free access or someone to help you online. "
+            "Only facilitators of your projects see this."
         ),
     )
     notify_by_email = models.BooleanField(
-        _("email me about my projects"), default=True,
+        _("email me about my projects"),
+        default=True,
         help_text=_("News, invitations and changes to projects you take part in."),
     )
     email_frequency = models.CharField(
-        _("how often"), max_length=10, choices=EmailFrequency.choices, default=EmailFrequency.IMMEDIATE
+        _("how often"),
+        max_length=10,
+        choices=EmailFrequency.choices,
+        default=EmailFrequency.IMMEDIATE,
     )
     phone = models.CharField(
-        _("phone number (optional)"), max_length=40, blank=True,
+        _("phone number (optional)"),
+        max_length=40,
+        blank=True,
         help_text=_("Only if you would like a facilitator to be able to call you."),
     )
     is_staff = models.BooleanField(_("site administrator"), default=False)
@@ -73,7 +80,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("person")

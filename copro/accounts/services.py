@@ -42,7 +42,9 @@ def account_export(*, user: User) -> dict[str, Any]:
                 "verb": e.verb,
                 "project": e.project.title if e.project else None,
             }
-            for e in ActivityEntry.objects.filter(actor=user).select_related("project", "actor").order_by("id")
+            for e in ActivityEntry.objects.filter(actor=user)
+            .select_related("project", "actor")
+            .order_by("id")
         ],
     }
     for component in registry.all():

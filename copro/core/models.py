@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,21 @@ class ActivityQuerySet(models.QuerySet["ActivityEntry"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("The activity log is append-only.")
+
+    def bulk_create(
+        self,
+        objs: Iterable[ActivityEntry],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[ActivityEntry]:
+        # An "upsert" would rewrite existing entries; plain inserts are left alone (`copro audit verify`
+        # reports any entry that was not chained by copro.core.activity.record).
+        if update_conflicts:
+            raise AppendOnlyError("The activity log is append-only.")
+        return super().bulk_create(objs, batch_size=batch_size, ignore_conflicts=ignore_conflicts)
 
 
 class ActivityEntry(models.Model):

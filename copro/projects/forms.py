@@ -57,7 +57,11 @@ class ProjectCreateForm(OnceForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user)
+        organisations = Organisation.objects.filter(memberships__user=user)
+        self.fields["organisation"].queryset = organisations
+        if len(organisations) == 1:
+            self.fields["organisation"].initial = organisations[0].pk
+            self.fields["organisation"].empty_label = None
         for i in range(1, FIXED_ROWS + 1):
             self.fields[f"fixed_{i}_text"] = forms.CharField(
                 label=_("Fixed line %(n)s: what cannot change") % {"n": i}, required=False, max_length=500

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from copro.core.components import Component, Count, Export, NavItem, registry
 from copro.core.models import Visibility
 from copro.core.permissions import EVERYONE, FACILITATORS, MEMBERS, Action
-from copro.core.sanitize import plain_text
 from copro.updates.models import Subscription, Update
+from copro.updates.text import body_as_text
 
 
 def _dashboard(project: Any) -> list[Count]:
@@ -29,7 +29,7 @@ def _rows(project: Any) -> Iterable[dict[str, Any]]:
             "title": update.title,
             "published_at": update.published_at.isoformat(),
             "author": update.author.public_name,
-            "text": plain_text(update.body),
+            "text": body_as_text(update.body),
         }
 
 

@@ -47,6 +47,9 @@ class Subscription(models.Model):
     language = models.CharField(max_length=5, default="en")
     token = models.CharField(max_length=64, unique=True, default=new_token)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the last confirmation email was queued: repeated requests for one address send at most one
+    # confirmation every 3 minutes (a double submit or a stranger cannot flood someone's inbox).
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
@@ -65,6 +68,11 @@ class Subscription(models.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    @property
+    def is_pending(self) -> bool:
+        """Asked for updates and not yet confirmed (and not unsubscribed since)."""
+        return self.confirmed_at is None and self.unsubscribed_at is None
 
 
 class Delivery(models.Model):

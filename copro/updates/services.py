@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +18,15 @@ from copro.core.models import Visibility
 from copro.core.sanitize import clean_html
 from copro.projects.models import Project
 from copro.updates import tasks
-from copro.updates.models import Subscription, Update
+from copro.updates.models import Subscription, Update, new_token
+from copro.updates.text import body_as_text
+
+
+# Limits the page form and the API also check; the service checks again because it is the last door.
+TITLE_MAX = 200
+BODY_MAX = 20_000
+# One confirmation email per address every 3 minutes (the same pace as account verification emails).
+CONFIRMATION_RESEND_AFTER = timedelta(minutes=3)
 
 
 @transaction.atomic
@@ -25,13 +34,19 @@ def update_publish(
     *, user: User, project: Project, title: str, body: str, visibility: str = Visibility.PUBLIC,
     form_token: uuid.UUID | None = None,
 ) -> Update:
-    if not title.strip() or not body.strip():
+    title, body = title.strip(), body.strip()
+    if len(title) > TITLE_MAX:
+        raise ValidationError(_("The title can be at most %(max)d characters long.") % {"max": TITLE_MAX})
+    if len(body) > BODY_MAX:
+        raise ValidationError(_("The text can be at most %(max)d characters long.") % {"max": BODY_MAX})
+    body = clean_html(body)
+    # Checked after sanitising: a body that was only a <script> would otherwise be saved empty.
+    if not title or not body_as_text(body):
         raise ValidationError(_("An update needs a title and some text."))
     if visibility not in (Visibility.PUBLIC, Visibility.MEMBERS):
         raise ValidationError(_("Choose who can read the update."))
     claim_token(form_token)
-    update = Update.objects.create(project=project, title=title.strip(), body=clean_html(body.strip()),
-                                   visibility=visibility, author=user)
+    update = Update.objects.create(project=project, title=title, body=body, visibility=visibility, author=user)
     activity.record(verb="updates.published", actor=user, project=project, target=update, visibility=visibility)
     if visibility == Visibility.PUBLIC:
         # Saved with the update (same transaction): a rolled-back update is never sent.
@@ -42,8 +57,11 @@ def update_publish(
 def subscribe(*, project: Project, email: str, language: str) -> Subscription:
     """Ask for updates. Always answers the same way, so nobody can learn who subscribes (no enumeration).
 
-    A new or unconfirmed address gets a confirmation email; a confirmed one is left as it is; one that
-    unsubscribed must confirm again.
+    A new address gets a confirmation email; an unconfirmed one gets it again at most every 3 minutes;
+    a confirmed one is left as it is (no email); one that unsubscribed must confirm again, with a new
+    token, so the links in emails it received before can neither confirm nor unsubscribe it.
+    Writes no activity entry: nothing changes for anyone until the address is confirmed, and an
+    anonymous form must not be able to grow the permanent log.
     """
     email = email.strip().lower()
     with transaction.atomic():
@@ -51,13 +69,20 @@ def subscribe(*, project: Project, email: str, language: str) -> Subscription:
             with transaction.atomic():
                 subscription = Subscription.objects.create(project=project, email=email, language=language)
         except IntegrityError:
+            # Locked: two requests for the same address at once send one confirmation between them.
             subscription = Subscription.objects.select_for_update().get(project=project, email=email)
         if subscription.is_active:
             return subscription
-        if subscription.unsubscribed_at:
+        now = timezone.now()
+        if subscription.unsubscribed_at is not None:
             subscription.unsubscribed_at = None
             subscription.confirmed_at = None
-            subscription.save(update_fields=["unsubscribed_at", "confirmed_at"])
+            subscription.token = new_token()
+        elif subscription.confirmation_sent_at and now - subscription.confirmation_sent_at < CONFIRMATION_RESEND_AFTER:
+            return subscription
+        subscription.language = language
+        subscription.confirmation_sent_at = now
+        subscription.save(update_fields=["unsubscribed_at", "confirmed_at", "token", "language", "confirmation_sent_at"])
         queue_email(
             to=email,
             template="updates/email/confirm",
@@ -72,20 +97,25 @@ def subscribe(*, project: Project, email: str, language: str) -> Subscription:
 
 @transaction.atomic
 def subscription_confirm(*, subscription: Subscription) -> Subscription:
-    if subscription.confirmed_at is None or subscription.unsubscribed_at is not None:
-        subscription.confirmed_at = timezone.now()
-        subscription.unsubscribed_at = None
-        subscription.save(update_fields=["confirmed_at", "unsubscribed_at"])
-        activity.record(verb="updates.subscribed", actor=None, project=subscription.project, target=None,
+    """Confirm a pending subscription. An unsubscribed one is not brought back by an old link: the
+    person subscribes again and confirms the new email."""
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if locked.is_pending:
+        locked.confirmed_at = timezone.now()
+        locked.save(update_fields=["confirmed_at"])
+        activity.record(verb="updates.subscribed", actor=None, project=locked.project, target=None,
                         visibility=Visibility.STAFF)
+    subscription.confirmed_at, subscription.unsubscribed_at = locked.confirmed_at, locked.unsubscribed_at
     return subscription
 
 
 @transaction.atomic
 def unsubscribe(*, subscription: Subscription) -> Subscription:
-    if subscription.unsubscribed_at is None:
-        subscription.unsubscribed_at = timezone.now()
-        subscription.save(update_fields=["unsubscribed_at"])
-        activity.record(verb="updates.unsubscribed", actor=None, project=subscription.project, target=None,
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if locked.unsubscribed_at is None:
+        locked.unsubscribed_at = timezone.now()
+        locked.save(update_fields=["unsubscribed_at"])
+        activity.record(verb="updates.unsubscribed", actor=None, project=locked.project, target=None,
                         visibility=Visibility.STAFF)
+    subscription.unsubscribed_at = locked.unsubscribed_at
     return subscription

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from copro.accounts.models import User
 from copro.core.permissions import Role
 from copro.projects.access import check
 from copro.projects.models import Project
@@ -23,6 +24,7 @@ def update_list(request: HttpRequest, project: Project, role: Role) -> HttpRespo
     form = UpdateForm()
     if request.method == "POST":
         check(request.user, project, "updates.publish")
+        assert isinstance(request.user, User)  # only members may publish, and they are signed in
         form = UpdateForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
@@ -69,7 +71,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscription = _subscription(token)
     if request.method == "POST":
         services.subscription_confirm(subscription=subscription)
-        return render(request, "updates/confirmed.html", {"subscription": subscription})
+        if subscription.is_active:
+            return render(request, "updates/confirmed.html", {"subscription": subscription})
+    # Pending: the button. Already confirmed, or unsubscribed since this link was sent: say so.
     return render(request, "updates/confirm.html", {"subscription": subscription})
 
 

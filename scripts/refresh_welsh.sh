@@ -1,16 +1,18 @@
 #!/bin/sh
 # Refresh the Welsh catalogue, copro/locale/cy/LC_MESSAGES/django.po, keeping every translation.
 #
-# The one catalogue holds two sets of strings:
+# The one catalogue holds three sets of strings:
 #   1. copro's own, from its Python files and templates (Django's makemessages);
 #   2. django-allauth's, for the pages Copro uses from it: account (sign-up, sign-in, email
 #      management, password reset and change), MFA (TOTP, recovery codes) and the layouts.
 #      allauth ships no Welsh, so its English catalogue is the source. Entries used only by
 #      features Copro does not turn on are left out, told apart by their source references:
 #      socialaccount, openid, idp, usersessions, headless, phone, webauthn / passkey and
-#      login-by-code.
-# makemessages alone would drop set 2 (it is not in copro's source, and --no-obsolete removes it),
-# so this script runs makemessages, then merges allauth's strings back in with their existing
+#      login-by-code;
+#   3. the messages of Django's password validators (django/contrib/auth/password_validation.py),
+#      which Django's own Welsh catalogue leaves untranslated but the sign-up page shows.
+# makemessages alone would drop sets 2 and 3 (not in copro's source; --no-obsolete removes them),
+# so this script runs makemessages, then merges them back in with their existing
 # translations (msgmerge against the previous catalogue, then msgcat --use-first).
 # New or changed strings arrive untranslated or marked fuzzy: translate them, remove "fuzzy",
 # then check with  msgfmt --check-format -o /dev/null copro/locale/cy/LC_MESSAGES/django.po
@@ -19,9 +21,9 @@
 # Needs: the project's virtualenv (PYTHON=... to use another interpreter) and GNU gettext.
 set -eu
 
-HERE=$(cd "$(dirname "$0")" && pwd)     # copro/locale
-COPRO=$(dirname "$HERE")                # copro/
-ROOT=$(dirname "$COPRO")                # the repository
+ROOT=$(cd "$(dirname "$0")/.." && pwd)  # the repository
+COPRO="$ROOT/copro"
+HERE="$COPRO/locale"
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 PO=$HERE/cy/LC_MESSAGES/django.po
 TMP=$(mktemp -d)
@@ -33,8 +35,10 @@ if [ -f "$PO" ]; then cp "$PO" "$TMP/previous.po"; fi
 (cd "$COPRO" && COPRO_DEBUG=1 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
     "$PY" -m django makemessages -l cy --settings=copro.settings --no-obsolete -i "migrations/*")
 
-# 2. allauth's strings, filtered, as a template (references prefixed with "allauth/").
+# 2. allauth's strings, filtered, as a template (references prefixed with "allauth/"),
+#    and the password validators' messages.
 "$PY" - "$TMP/allauth.pot" "$TMP" <<'PYEOF'
+import os
 import re
 import shutil
 import subprocess
@@ -42,6 +46,7 @@ import sys
 from pathlib import Path
 
 import allauth
+import django
 import polib
 
 out_path, tmp = sys.argv[1], Path(sys.argv[2])
@@ -52,9 +57,10 @@ if not source.exists():
     copy = tmp / "allauth"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "locale"))
     (copy / "locale").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}  # no LOCALE_PATHS
     subprocess.run(
         [sys.executable, "-m", "django", "makemessages", "-l", "en", "--no-obsolete"],
-        cwd=copy, check=True,
+        cwd=copy, env=env, check=True,
     )
     source = copy / "locale" / "en" / "LC_MESSAGES" / "django.po"
 
@@ -89,11 +95,29 @@ for entry in en:
         entry.msgstr_plural = {0: "", 1: ""}
     pot.append(entry)
     kept += 1
-pot.save(out_path)
 print(f"allauth: {kept} entries kept, {left_out} left out (features Copro does not use)")
+
+# Django's own Welsh catalogue leaves its password validators' messages untranslated, and they
+# show on the sign-up and password pages: take them from django/contrib/auth/password_validation.py.
+validators = Path(django.__file__).resolve().parent / "contrib" / "auth" / "password_validation.py"
+subprocess.run(
+    ["xgettext", "--language=Python", "--from-code=UTF-8", "--no-wrap", "--keyword=gettext_lazy",
+     "--keyword=ngettext_lazy:1,2", "--keyword=pgettext:1c,2", "--keyword=pgettext_lazy:1c,2",
+     f"--directory={validators.parent.parent.parent.parent}", "--output", str(tmp / "validators.pot"),
+     "django/contrib/auth/password_validation.py"],
+    check=True,
+)
+known = {(entry.msgctxt, entry.msgid) for entry in pot}
+for entry in polib.pofile(str(tmp / "validators.pot")):
+    if (entry.msgctxt, entry.msgid) not in known:
+        if entry.msgid_plural:
+            entry.msgstr_plural = {0: "", 1: ""}
+        pot.append(entry)
+print(f"django password validators: {len(pot) - len(known)} entries")
+pot.save(out_path)
 PYEOF
 
-# 3. Give allauth's entries the translations they already had, then put both sets in one file
+# 3. Give those entries the translations they already had, then put everything in one file
 #    (copro's entry wins where the same msgid is in both).
 if [ -f "$TMP/previous.po" ]; then
     msgmerge --quiet --no-wrap "$TMP/previous.po" "$TMP/allauth.pot" -o "$TMP/allauth-cy.po"
@@ -121,9 +145,10 @@ po.metadata.update({
     "Content-Transfer-Encoding": "8bit",
     "Plural-Forms": "nplurals=6; plural=(n==0) ? 0 : (n==1) ? 1 : (n==2) ? 2 : (n==3) ? 3 : (n==6) ? 4 : 5;",
 })
-for key in ("Last-Translator", "PO-Revision-Date"):
-    if "YEAR" in po.metadata.get(key, "") or "FULL NAME" in po.metadata.get(key, ""):
-        po.metadata.pop(key)
+if "FULL NAME" in po.metadata.get("Last-Translator", "FULL NAME"):
+    po.metadata["Last-Translator"] = "Copro contributors"
+if "YEAR" in po.metadata.get("PO-Revision-Date", "YEAR"):
+    po.metadata["PO-Revision-Date"] = po.metadata.get("POT-Creation-Date", "")
 po.save(path)
 PYEOF
 msgcat "$TMP/merged.po" -o "$PO"
