@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from copro.core.env import env_bool, env_int, env_list, env_str
+from copro.core.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("COPRO_VAR_DIR", str(Path.cwd() / "var")))
@@ -27,7 +27,10 @@ if not (DEBUG or TESTING) and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50
     raise ImproperlyConfigured("COPRO_SECRET_KEY must be a random string of at least 50 characters.")
 
 ALLOWED_HOSTS = env_list("COPRO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (DEBUG or TESTING) else [])
-SITE_URL = env_str("COPRO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Every link in an email is built from this address, so production must say what it is.
+SITE_URL = env_str("COPRO_SITE_URL", "http://127.0.0.1:8000" if (DEBUG or TESTING) else None).rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("COPRO_SITE_URL must start with http:// or https://.")
 CSRF_TRUSTED_ORIGINS = env_list("COPRO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -109,7 +112,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env_str("COPRO_CACHE", "locmem") == "database":
+# Rate limits are counted in the cache: with several server processes use "database" so they share it.
+if env_choice("COPRO_CACHE", "locmem", ["locmem", "database"]) == "database":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "copro_cache"}}
 
 # --- Accounts (django-allauth) ------------------------------------------------------------------
@@ -160,7 +164,7 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 if env_bool("COPRO_DISABLE_RATE_LIMITS", False):
-    ACCOUNT_RATE_LIMITS = {}
+    ACCOUNT_RATE_LIMITS = False  # allauth: False switches every limit off ({} would restore its defaults)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Copro"
 MFA_RECOVERY_CODE_COUNT = 10
@@ -228,6 +232,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectVisibilityEnum": "copro.projects.models.ProjectVisibility",
+        "ActivityVisibilityEnum": "copro.core.models.Visibility",
+    },
 }
 
 # --- Security ------------------------------------------------------------------------------------
@@ -261,6 +269,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("COPRO_HSTS_PRELOAD", False)
 if env_bool("COPRO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Per-IP rate limits must count the visitor's address, not the proxy's: trust this many proxies'
+    # X-Forwarded-For entries.
+    ALLAUTH_TRUSTED_PROXY_COUNT = env_int("COPRO_TRUSTED_PROXY_COUNT", 1, minimum=1)
 SILENCED_SYSTEM_CHECKS: list[str] = []
 # Bounds on what one request may carry: 2.5 MB of form data, 1,000 fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -273,6 +284,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("COPRO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.tasks": {"level": "WARNING"}},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("COPRO_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    },
+    "loggers": {"django_tasks": {"level": "WARNING"}, "django_tasks_db": {"level": "WARNING"}},
 }

@@ -725,8 +725,10 @@ def tables_holding(text: str) -> list[str]:
     "keeps the recipient of every queued email (copro.core.email.queue_email).",
 )
 def test_after_deleting_an_account_the_email_address_is_nowhere_in_the_database(
-    world, outbox, run_tasks
+    transactional_db, world, outbox, run_tasks
 ):
+    # transactional_db: the task worker closes the connection, which on PostgreSQL would end the
+    # test's transaction (see the report on tests/conftest.py's run_tasks).
     facilitator = world.facilitator
     project_services.invitation_create(
         user=facilitator, project=world.project, email="newcomer@example.org", role="participant"

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +29,18 @@ from copro.updates import selectors as update_selectors
 from copro.updates import services as update_services
 
 
+def _page(request: Request, view: APIView, queryset: Any, serializer_class: Any) -> Response:
+    """A page of results: ?limit= (default 50, at most 500) and ?offset=, with count/next/previous."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
 def _project(request: Request, slug: str, action: str = "projects.view") -> Project:
     project, _role = get_project_for_user(request.user, slug, action)
     return (
@@ -38,10 +51,11 @@ def _project(request: Request, slug: str, action: str = "projects.view") -> Proj
 
 
 class ProjectList(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses=s.ProjectListOut(many=True), summary="Projects you can see listed")
     def get(self, request: Request) -> Response:
-        projects = selectors.projects_listed(request.user)[:500]
-        return Response(s.ProjectListOut(projects, many=True).data)
+        return _page(request, self, selectors.projects_listed(request.user), s.ProjectListOut)
 
     @extend_schema(request=s.ProjectCreateIn, responses={201: s.ProjectOut}, summary="Start a project")
     def post(self, request: Request) -> Response:
@@ -79,10 +93,12 @@ class ProjectDetail(APIView):
 
 
 class ScopeChanges(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses=s.ScopeChangeOut(many=True), summary="Proposed and past scope changes")
     def get(self, request: Request, slug: str) -> Response:
         project = _project(request, slug)
-        return Response(s.ScopeChangeOut(ScopeChange.objects.filter(project=project)[:200], many=True).data)
+        return _page(request, self, ScopeChange.objects.filter(project=project), s.ScopeChangeOut)
 
     @extend_schema(request=s.ScopeChangeIn, responses={201: s.ScopeChangeOut}, summary="Propose a scope change")
     def post(self, request: Request, slug: str) -> Response:
@@ -101,6 +117,8 @@ class ScopeChanges(APIView):
 
 
 class ProjectActivity(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses=s.ActivityOut(many=True), summary="The project's activity you may see")
     def get(self, request: Request, slug: str) -> Response:
         project, role = get_project_for_user(request.user, slug)
@@ -109,7 +127,7 @@ class ProjectActivity(APIView):
             visibilities.append(Visibility.MEMBERS)
         if TABLE.allowed(role, "projects.view_audit"):
             visibilities.append(Visibility.STAFF)
-        return Response(s.ActivityOut(activity.visible_entries(project, visibilities)[:200], many=True).data)
+        return _page(request, self, activity.visible_entries(project, visibilities), s.ActivityOut)
 
 
 class ProjectDashboard(APIView):
@@ -122,10 +140,12 @@ class ProjectDashboard(APIView):
 
 
 class ProjectUpdates(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses=s.UpdateOut(many=True), summary="Updates you may read")
     def get(self, request: Request, slug: str) -> Response:
         project, role = get_project_for_user(request.user, slug, "updates.view")
-        return Response(s.UpdateOut(update_selectors.updates_for(project, role)[:200], many=True).data)
+        return _page(request, self, update_selectors.updates_for(project, role), s.UpdateOut)
 
     @extend_schema(request=s.UpdateIn, responses={201: s.UpdateOut}, summary="Publish an update")
     def post(self, request: Request, slug: str) -> Response:

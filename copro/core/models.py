@@ -33,6 +33,9 @@ class ActivityQuerySet(models.QuerySet["ActivityEntry"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("The activity log is append-only.")
 
+    def bulk_update(self, objs: Iterable[ActivityEntry], fields: Iterable[str], batch_size: int | None = None) -> int:
+        raise AppendOnlyError("The activity log is append-only.")
+
     def bulk_create(
         self,
         objs: Iterable[ActivityEntry],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.urls import reverse
 from django_tasks import task
 
 from copro.core.email import queue_email, render_email, send_now
+
+logger = logging.getLogger(__name__)
 
 
 def members(project: Any, template: str, context: dict[str, Any], exclude: Any = None) -> None:
@@ -41,7 +44,11 @@ def notify_members_task(project_id: int, template: str, context: dict[str, Any],
     for membership in recipients:
         user = membership.user
         subject, text, html = render_email(template, {**ctx, "recipient": user}, user.preferred_language)
-        send_now(to=user.email, subject=subject, text=text, html=html)
+        try:
+            send_now(to=user.email, subject=subject, text=text, html=html)
+        except Exception:  # noqa: BLE001 - one failed address must not stop the others
+            logger.exception("Could not email member %s about %s", user.pk, template)
+            continue
         sent += 1
     return sent
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
@@ -108,6 +109,7 @@ def members_context(project: Project, role: Role) -> dict[str, Any]:
         "memberships": memberships,
         "show_access_needs": TABLE.allowed(role, "projects.view_access_needs"),
         "role_choices": MemberRole.choices,
+        "invitation_days": settings.COPRO_INVITATION_DAYS,
     }
     if TABLE.allowed(role, "projects.invite"):
         context["invitations"] = list(Invitation.objects.filter(project=project, accepted_at__isnull=True)[:50])

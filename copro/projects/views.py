@@ -200,8 +200,8 @@ def scope_respond(request: HttpRequest, project: Project, role: Role, change_id:
 def scope_close(request: HttpRequest, project: Project, role: Role, change_id: int) -> HttpResponse:
     change = _load_change(project, change_id)
     withdraw = request.POST.get("withdraw") == "1"
-    if not withdraw:
-        check(request.user, project, "projects.scope_decide")
+    # Withdrawing is for a proposer who can still propose; closing as not agreed is for facilitators.
+    check(request.user, project, "projects.scope_propose" if withdraw else "projects.scope_decide")
     form = ScopeCloseForm(request.POST)
     note = form.data.get("note", "")[:2000]
     try:
@@ -425,7 +425,7 @@ class _Echo:
 @project_view()
 def export(request: HttpRequest, project: Project, role: Role, name: str, fmt: str) -> HttpResponse:
     spec = registry.export(name)
-    if spec is None:
+    if spec is None or fmt not in ("csv", "json"):
         raise Http404
     check(request.user, project, spec.action)
     rows = spec.rows(project)

@@ -1,0 +1,385 @@
+"""Organisations and projects: scope by agreement, timeline, decision rules, self-assessments, members."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from copro.core.models import ActivityEntry
+from copro.projects import frameworks, services
+from copro.projects.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    Project,
+    ScopeChange,
+    ScopeItem,
+)
+from tests import factories
+from tests.conftest import Outbox, client_for, give_totp
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(db):
+    user = factories.UserFactory(email="staff@council.example")
+    membership = factories.OrganisationMembershipFactory(user=user)
+    give_totp(user)
+    return user, membership.organisation
+
+
+def create_form(organisation, **overrides):
+    data = {
+        "organisation": organisation.pk,
+        "title": "Day centre menus",
+        "purpose": "People who use the day centre decide the menu with the kitchen team.",
+        "visibility": "public",
+        "budget_amount": "12000",
+        "budget_currency": "GBP",
+        "can_influence": "Which meals are served\nWhen lunch is served",
+        "fixed_1_text": "Food hygiene rules",
+        "fixed_1_reason": "They are the law.",
+        "form_token": str(uuid.uuid4()),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_staff_start_a_project_with_both_scope_lists(staff):
+    user, organisation = staff
+    response = client_for(user).post("/projects/new/", create_form(organisation))
+    project = Project.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/p/{project.slug}/"
+    assert [i.text for i in project.scope_items.filter(kind="can")] == ["Which meals are served", "When lunch is served"]
+    fixed = project.scope_items.get(kind="fixed")
+    assert (fixed.text, fixed.reason) == ("Food hygiene rules", "They are the law.")
+    assert Membership.objects.get(project=project).role == "facilitator"
+    assert project.steps.count() == 5
+    assert ActivityEntry.objects.filter(project=project, verb="projects.created").count() == 1
+    page = client_for(None).get(f"/p/{project.slug}/").content.decode()
+    assert "What you can influence" in page and "They are the law." in page
+
+
+def test_a_fixed_line_without_a_reason_is_refused_and_nothing_is_saved(staff):
+    user, organisation = staff
+    response = client_for(user).post("/projects/new/", create_form(organisation, fixed_1_reason=""))
+    assert response.status_code == 400
+    assert "Say why this is fixed" in response.content.decode()
+    assert not Project.objects.exists() and not ScopeItem.objects.exists()
+
+
+def test_a_double_submit_creates_one_project_and_says_so(staff):
+    user, organisation = staff
+    client = client_for(user)
+    form = create_form(organisation)
+    first = client.post("/projects/new/", form)
+    second = client.post("/projects/new/", form)
+    assert first.status_code == 302
+    assert second.status_code == 409
+    assert "already been sent" in second.content.decode()
+    assert Project.objects.count() == 1 and ScopeItem.objects.count() == 3
+
+
+def test_only_staff_of_the_organisation_can_start_a_project_for_it(staff, world):
+    _user, organisation = staff
+    participant = world.participant
+    response = client_for(participant).post("/projects/new/", create_form(organisation))
+    assert response.status_code == 403
+    with pytest.raises(ValidationError):
+        services.project_create(user=participant, organisation=organisation, title="x", purpose="y",
+                                visibility="public")
+    assert not Project.objects.filter(title="Day centre menus").exists()
+
+
+def test_oversize_and_malformed_fields_get_clear_errors(staff):
+    user, organisation = staff
+    client = client_for(user)
+    response = client.post("/projects/new/", create_form(organisation, title="x" * 201, budget_amount="lots",
+                                                         budget_currency="pounds"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "at most 200 characters" in body and "Enter a number." in body
+    assert not Project.objects.exists()
+
+
+def test_registering_an_organisation_makes_the_person_its_first_staff_member(world):
+    client = client_for(world.participant)
+    response = client.post("/organisations/new/", {"name": "Llanwern Youth Trust", "form_token": str(uuid.uuid4())})
+    organisation = Organisation.objects.get(name="Llanwern Youth Trust")
+    assert response.status_code == 302
+    assert organisation.memberships.get().user == world.participant
+    # Now staff, they must set up two-factor authentication before anything else.
+    assert client.get("/").status_code == 302
+
+
+# --- Scope changes by agreement ------------------------------------------------------------------
+
+
+def test_before_participants_join_facilitators_edit_the_scope_directly(staff):
+    user, organisation = staff
+    project = services.project_create(user=user, organisation=organisation, title="P", purpose="Q",
+                                       visibility="public")
+    change = services.scope_change_propose(user=user, project=project, action="add", kind="can", text="Menus")
+    assert change.status == "agreed"
+    assert project.scope_items.get().text == "Menus"
+
+
+def test_once_participants_have_joined_a_change_needs_a_facilitator_and_a_participant(world, outbox, run_tasks):
+    project = world.project
+    change = services.scope_change_propose(user=world.facilitator, project=project, action="add", kind="can",
+                                           text="Bus stop locations")
+    assert change.status == "open"
+    assert not project.scope_items.filter(text="Bus stop locations").exists()
+    # An expert agreeing is not enough: both sides of the partnership must agree.
+    services.scope_change_respond(user=world.expert, change=change, agrees=True)
+    change.refresh_from_db()
+    assert change.status == "open"
+    services.scope_change_respond(user=world.participant, change=change, agrees=True)
+    change.refresh_from_db()
+    assert change.status == "agreed"
+    assert project.scope_items.filter(text="Bus stop locations", removed_at__isnull=True).exists()
+    run_tasks()
+    # Members are told: of the proposal (everyone but the proposer), then of the change (everyone).
+    for person in (world.participant, world.expert, world.observer):
+        subjects = [m["Subject"] for m in outbox.to(person.email)]
+        assert any("proposed" in s for s in subjects) and any("has changed" in s for s in subjects), subjects
+
+
+def test_an_objection_holds_a_change_until_it_is_withdrawn(world):
+    project = world.project
+    change = services.scope_change_propose(user=world.participant, project=project, action="add", kind="fixed",
+                                           text="Opening times", reason="Set by contract")
+    with pytest.raises(ValidationError):
+        services.scope_change_respond(user=world.expert, change=change, agrees=False, comment="  ")
+    services.scope_change_respond(user=world.expert, change=change, agrees=False, comment="Contract ends in May")
+    services.scope_change_respond(user=world.facilitator, change=change, agrees=True)
+    change.refresh_from_db()
+    assert change.status == "open"
+    services.scope_change_respond(user=world.expert, change=change, agrees=True, comment="Answered, thanks")
+    change.refresh_from_db()
+    assert change.status == "agreed"
+
+
+def test_editing_a_line_keeps_the_old_wording_on_record(world):
+    project = world.project
+    item = project.scope_items.filter(kind="can").first()
+    change = services.scope_change_propose(user=world.facilitator, project=project, action="edit", item=item,
+                                           kind="can", text="New wording")
+    services.scope_change_respond(user=world.participant, change=change, agrees=True)
+    item.refresh_from_db()
+    assert item.removed_at is not None
+    assert project.scope_items.filter(text="New wording", removed_at__isnull=True).exists()
+    page = client_for(None).get(f"/p/{project.slug}/scope/").content.decode()
+    assert "New wording" in page and "History of the scope" in page
+
+
+def test_a_facilitator_closes_a_change_that_was_not_agreed_with_a_reason(world):
+    change = services.scope_change_propose(user=world.participant, project=world.project, action="add",
+                                           kind="can", text="Staff pay")
+    client = world.client("facilitator")
+    refused = client.post(f"/p/{world.project.slug}/scope/{change.pk}/close/", {"note": "   "})
+    assert refused.status_code == 400
+    closed = client.post(f"/p/{world.project.slug}/scope/{change.pk}/close/", {"note": "Set nationally"})
+    assert closed.status_code == 302
+    change.refresh_from_db()
+    assert (change.status, change.outcome_note) == ("not_agreed", "Set nationally")
+    with pytest.raises(ValidationError):
+        services.scope_change_respond(user=world.participant, change=change, agrees=True)
+
+
+def test_the_proposer_can_withdraw_and_others_cannot(world):
+    change = services.scope_change_propose(user=world.participant, project=world.project, action="add",
+                                           kind="can", text="A")
+    with pytest.raises(ValidationError):
+        services.scope_change_close(user=world.facilitator, change=change, note="", withdraw=True)
+    response = world.client("participant").post(f"/p/{world.project.slug}/scope/{change.pk}/close/",
+                                                {"withdraw": "1"})
+    assert response.status_code == 302
+    change.refresh_from_db()
+    assert change.status == "withdrawn"
+
+
+def test_the_public_sees_how_many_responded_but_not_who(world):
+    change = services.scope_change_propose(user=world.participant, project=world.project, action="add",
+                                           kind="can", text="Parking")
+    services.scope_change_respond(user=world.expert, change=change, agrees=False, comment="Too costly")
+    public = client_for(None).get(f"/p/{world.project.slug}/scope/").content.decode()
+    member = world.client("observer").get(f"/p/{world.project.slug}/scope/").content.decode()
+    assert "2 responses so far" in public and "Too costly" not in public
+    assert "Too costly" in member
+
+
+# --- Timeline, decisions, self-assessments, steps --------------------------------------------------
+
+
+def test_a_phase_that_ends_before_it_starts_is_refused(world):
+    client = world.client("facilitator")
+    response = client.post(f"/p/{world.project.slug}/timeline/", {"name": "Listen", "starts_on": "2026-05-01",
+                                                                   "ends_on": "2026-04-01"})
+    assert response.status_code == 400 and "cannot end before it starts" in response.content.decode()
+    ok = client.post(f"/p/{world.project.slug}/timeline/", {"name": "Listen", "starts_on": "2026-04-01",
+                                                             "ends_on": "2026-05-01"})
+    assert ok.status_code == 302 and world.project.phases.get().name == "Listen"
+
+
+def test_decision_rules_are_equal_votes_by_default_and_weights_are_shown(world):
+    project = world.project
+    assert project.equal_votes and project.vote_weight("participant") == project.vote_weight("facilitator") == 1
+    assert project.vote_weight("observer") == 0  # observers do not vote by default
+    client = world.client("facilitator")
+    response = client.post(f"/p/{project.slug}/decisions/", {
+        "decision_method": "majority", "decision_rules": "One person, one vote, except…",
+        "voting_roles": ["participant", "facilitator"], "weight_participant": 2, "weight_expert": 1,
+        "weight_facilitator": 1, "weight_observer": 1,
+    })
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.vote_weights == {"participant": 2} and not project.equal_votes
+    page = client_for(None).get(f"/p/{project.slug}/").content.decode()
+    assert "Votes are weighted" in page and "Participant × 2" in page
+    bad = client.post(f"/p/{project.slug}/decisions/", {"decision_method": "majority", "voting_roles": [],
+                                                         "weight_participant": 0, "weight_expert": 1,
+                                                         "weight_facilitator": 1, "weight_observer": 1})
+    assert bad.status_code == 400
+
+
+def test_vote_weights_must_be_small_whole_numbers(world):
+    with pytest.raises(ValidationError):
+        services.project_update(user=world.facilitator, project=world.project,
+                                changes={"vote_weights": {"participant": 1000}})
+    with pytest.raises(ValidationError):
+        services.project_update(user=world.facilitator, project=world.project, changes={"voting_roles": ["king"]})
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({"why": "coproduction", "decide": "coproduction", "voice": "coproduction", "work": "coproduction"},
+         "coproduction"),
+        ({"why": "information", "decide": "education", "voice": "consultation", "work": "information"},
+         "information"),
+        ({"why": "coproduction", "decide": "consultation", "voice": "consultation", "work": "coproduction"},
+         "consultation"),  # the lower median: generous answers cannot lift the level
+        ({}, None),
+    ],
+)
+def test_the_self_assessment_suggests_a_level(answers, expected):
+    assert frameworks.suggest_engagement_level(answers) == expected
+
+
+def test_facilitators_confirm_the_engagement_level_on_the_page(world):
+    client = world.client("facilitator")
+    suggest = client.post(f"/p/{world.project.slug}/engagement/", {"q_why": "participation", "suggest": "1"})
+    assert suggest.status_code == 200 and "Your answers point to" in suggest.content.decode()
+    save = client.post(f"/p/{world.project.slug}/engagement/", {"q_why": "participation", "level": "participation"})
+    assert save.status_code == 302
+    world.project.refresh_from_db()
+    assert world.project.engagement_level == "participation"
+    assert "Doing with" in client_for(None).get(f"/p/{world.project.slug}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("crisis", "obvious", "analysable", "domain", "advice"),
+    [
+        ("yes", "no", "no", "chaotic", "Act first"),
+        ("no", "yes", "no", "simple", "good practice"),
+        ("no", "no", "yes", "complicated", "Call in the specialists"),
+        ("no", "no", "no", "complex", "Gather the people"),
+    ],
+)
+def test_cynefin_questions_place_the_project_and_give_advice(world, crisis, obvious, analysable, domain, advice):
+    client = world.client("facilitator")
+    response = client.post(f"/p/{world.project.slug}/kind-of-problem/",
+                           {"crisis": crisis, "obvious": obvious, "analysable": analysable})
+    assert response.status_code == 302
+    world.project.refresh_from_db()
+    assert world.project.cynefin_domain == domain
+    assert advice in client_for(None).get(f"/p/{world.project.slug}/").content.decode()
+
+
+def test_a_step_is_ticked_only_with_evidence(world):
+    client = world.client("facilitator")
+    client.post(f"/p/{world.project.slug}/steps/", {"step": "buy_in", "done": "on", "evidence": " "})
+    assert not world.project.steps.filter(step="buy_in", done=True).exists()
+    client.post(f"/p/{world.project.slug}/steps/", {"step": "buy_in", "done": "on", "evidence": "Board minute 12"})
+    check = world.project.steps.get(step="buy_in")
+    assert check.done and check.evidence == "Board minute 12"
+    assert world.client("participant").post(f"/p/{world.project.slug}/steps/", {"step": "buy_in"}).status_code == 403
+
+
+# --- Invitations and membership --------------------------------------------------------------
+
+
+def invite(world, outbox, run_tasks, email="new.person@example.org", role="participant"):
+    response = world.client("facilitator").post(
+        f"/p/{world.project.slug}/members/", {"email": email, "role": role, "form_token": str(uuid.uuid4())}
+    )
+    assert response.status_code == 302
+    run_tasks()
+    message = outbox.to(email)[-1]
+    return re.search(r"/invitations/[^/\s]+/", Outbox.text(message)).group(0)
+
+
+def test_an_invitation_link_makes_its_holder_a_member_once(world, outbox, run_tasks):
+    path = invite(world, outbox, run_tasks)
+    newcomer = factories.UserFactory(email="new.person@example.org")
+    client = client_for(newcomer)
+    assert "What you can influence" in client.get(path).content.decode()
+    joined = client.post(path, {})
+    assert joined.status_code == 302
+    assert Membership.objects.get(project=world.project, user=newcomer).role == "participant"
+    again = client_for(factories.UserFactory()).post(path, {})
+    assert again.status_code == 410 and "already been used" in again.content.decode()
+
+
+def test_an_expired_or_unknown_invitation_gets_a_clear_message(world, outbox, run_tasks):
+    path = invite(world, outbox, run_tasks)
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    response = client_for(factories.UserFactory()).get(path)
+    assert response.status_code == 410 and "expired" in response.content.decode()
+    unknown = client_for(None).get("/invitations/not-a-real-token/")
+    assert unknown.status_code == 410 and "not valid" in unknown.content.decode()
+
+
+def test_the_invitation_token_is_not_stored(world, outbox, run_tasks):
+    path = invite(world, outbox, run_tasks)
+    token = path.split("/")[2]
+    assert not Invitation.objects.filter(token_hash=token).exists()
+
+
+def test_anyone_can_step_back_but_the_last_facilitator_must_hand_over_first(world):
+    assert world.client("participant").post(f"/p/{world.project.slug}/leave/", {}).status_code == 302
+    assert not Membership.objects.filter(project=world.project, user=world.participant).exists()
+    world.client("facilitator").post(f"/p/{world.project.slug}/leave/", {})
+    assert Membership.objects.filter(project=world.project, user=world.facilitator).exists()
+
+
+def test_a_facilitator_cannot_demote_the_last_facilitator(world):
+    membership = Membership.objects.get(project=world.project, user=world.facilitator)
+    with pytest.raises(ValidationError):
+        services.membership_change_role(user=world.facilitator, membership=membership, role="participant")
+
+
+# --- Pages stay flat as data grows -----------------------------------------------------------------
+
+
+def test_the_project_page_query_count_does_not_grow_with_the_scope_or_members(world, django_assert_max_num_queries):
+    client = client_for(None)
+    client.get(f"/p/{world.project.slug}/")  # warm up
+    for _ in range(30):
+        factories.ScopeItemFactory(project=world.project)
+        factories.MembershipFactory(project=world.project)
+    with django_assert_max_num_queries(20):
+        client.get(f"/p/{world.project.slug}/")
+    facilitator = world.client("facilitator")
+    facilitator.get(f"/p/{world.project.slug}/members/")  # warm up (session)
+    with django_assert_max_num_queries(20):
+        facilitator.get(f"/p/{world.project.slug}/members/")
+    with django_assert_max_num_queries(20):
+        client.get(f"/p/{world.project.slug}/scope/")
