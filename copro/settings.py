@@ -266,7 +266,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("COPRO_SSL_REDIRECT", _secure)
 SECURE_HSTS_SECONDS = env_int("COPRO_HSTS_SECONDS", 31536000 if _secure else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env_bool("COPRO_HSTS_PRELOAD", False)
+# Preload is on by default in production (HTTPS only, for a year); set COPRO_HSTS_PRELOAD=0 to opt out.
+SECURE_HSTS_PRELOAD = env_bool("COPRO_HSTS_PRELOAD", _secure)
 if env_bool("COPRO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Per-IP rate limits must count the visitor's address, not the proxy's: trust this many proxies'

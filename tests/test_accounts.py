@@ -15,12 +15,14 @@ from urllib.parse import urlparse
 import pytest
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import models
+from django.test import Client
 from django.utils.html import escape
 
 from copro.accounts.models import User
@@ -111,22 +113,21 @@ def sign_up(client: CsrfClient, email: str, **fields: str) -> Any:
     return client.post("/accounts/signup/", data)
 
 
-def rate(action: str, per: str) -> tuple[int, int]:
-    """(how many, in how many seconds) for one of settings.ACCOUNT_RATE_LIMITS, e.g. 5/300s/key."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    for part in settings.ACCOUNT_RATE_LIMITS[action].split(","):
-        amount, duration, *rest = part.strip().split("/")
+def limit(action: str, per: str) -> int:
+    """How many are allowed, from settings.ACCOUNT_RATE_LIMITS (e.g. "5/300s/key" -> 5 per key)."""
+    for rate in settings.ACCOUNT_RATE_LIMITS[action].split(","):
+        amount, _duration, *rest = rate.strip().split("/")
         if (rest[0] if rest else "ip") == per:
-            seconds = float(duration[:-1] or 1) * units[duration[-1]]
-            return int(amount), int(seconds)
-    raise AssertionError(f"no {per} rate for {action}")
+            return int(amount)
+    raise AssertionError(f"no limit per {per} for {action}")
 
 
 def totp_code(secret: str) -> str:
-    """The code an authenticator app shows now (waiting out the last 2 s of a 30 s window)."""
-    if 30 - time.time() % 30 < 2:
+    """The code an authenticator app shows now (waiting out the last 2 s of a time step)."""
+    period = mfa_settings.TOTP_PERIOD
+    if period - time.time() % period < 2:
         time.sleep(2.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
 def propose_scope_line(user: User, project: Any, text: str) -> ScopeChange:
@@ -230,8 +231,8 @@ DISPLAY_NAME_MAX = cast(int, User._meta.get_field("display_name").max_length)
 def test_a_sign_up_with_a_mistake_explains_it_and_creates_nobody(
     db, outbox, fields, field, message
 ):
-    email = fields.pop("email", "nia@example.org")
-    response = sign_up(Browser(), email, **fields)
+    fields = dict(fields)
+    response = sign_up(Browser(), fields.pop("email", "nia@example.org"), **fields)
     assert response.status_code in (200, 400)
     page = html(response)
     assert escape(message) in field_error(page, field)
@@ -306,8 +307,8 @@ def test_a_person_changes_their_email_address_after_confirming_the_new_one(db, o
 
 def test_after_too_many_failed_sign_ins_even_the_right_password_is_refused_for_a_while(db, outbox):
     person(email="target@example.org")
-    per_account, _seconds = rate("login_failed", per="key")
-    per_address, _ = rate("login_failed", per="ip")
+    per_account = limit("login_failed", per="key")
+    per_address = limit("login_failed", per="ip")
     assert per_account < per_address  # so this test is about the per-account limit
     too_many = str(get_adapter().error_messages["too_many_login_attempts"])
     wrong = str(get_adapter().error_messages["email_password_mismatch"])
@@ -331,16 +332,16 @@ def test_after_too_many_failed_sign_ins_even_the_right_password_is_refused_for_a
     assert is_signed_in(neighbour)
 
 
-def test_a_correct_sign_in_does_not_count_towards_the_limit(db):
+def test_signing_in_correctly_many_times_never_locks_a_person_out(db):
     person(email="regular@example.org")
-    per_account, _seconds = rate("login_failed", per="key")
+    per_account = limit("login_failed", per="key")
     for _attempt in range(per_account + 1):
         browser = Browser()
         assert sign_in(browser, "regular@example.org").status_code == 302
 
 
 def test_one_internet_address_can_create_only_a_few_accounts_at_a_time(db, outbox):
-    per_address, _seconds = rate("signup", per="ip")
+    per_address = limit("signup", per="ip")
     for n in range(per_address):
         assert sign_up(Browser(), f"drop-in-{n}@example.org").status_code == 302
 
@@ -358,7 +359,7 @@ def test_one_internet_address_can_create_only_a_few_accounts_at_a_time(db, outbo
 def test_the_delete_page_cannot_be_used_to_guess_a_password(db):
     user = person()
     browser = client_for(user)
-    per_person, _seconds = rate("reauthenticate", per="user")
+    per_person = limit("reauthenticate", per="user")
     for _attempt in range(per_person):
         response = browser.post("/accounts/profile/delete/", {"password": "guess", "confirm": "on"})
         assert response.status_code == 400
@@ -646,9 +647,10 @@ def test_deleting_an_account_needs_the_right_password_and_the_confirm_box(world)
 
     response = browser.post("/accounts/profile/delete/", {"password": "wrong", "confirm": "on"})
     assert response.status_code == 400
-    assert "That password is not right." in html(response)
+    assert "That password is not right." in field_error(html(response), "password")
     response = browser.post("/accounts/profile/delete/", {"password": factories.PASSWORD})
     assert response.status_code == 400
+    assert field_error(html(response), "confirm")
 
     user.refresh_from_db()
     assert user.erased_at is None
@@ -837,8 +839,12 @@ def test_the_language_switcher_ignores_a_language_copro_does_not_have(world):
     assert world.participant.preferred_language == "en"
 
 
-def test_the_language_switcher_needs_a_csrf_token(db):
-    from django.test import Client
-
-    response = Client(enforce_csrf_checks=True).post("/language/", {"language": "cy", "next": "/"})
+def test_another_site_cannot_switch_the_language_for_someone(world):
+    # A cross-site form post carries the cookies but cannot know the CSRF token.
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.participant)
+    browser.cookies[settings.CSRF_COOKIE_NAME] = "a" * 32
+    response = browser.post("/language/", {"language": "cy", "next": "/"})
     assert response.status_code == 403
+    world.participant.refresh_from_db()
+    assert world.participant.preferred_language == "en"

@@ -132,6 +132,8 @@ def test_an_intact_log_is_reported_intact_with_the_number_of_entries(world):
     output = audit_verify()
     assert "intact" in output
     assert f"{len(entries)} entries checked" in output
+    # The latest fingerprint is printed, to be kept elsewhere: the chain alone cannot show a cut-off end.
+    assert f"#{entries[-1].pk}, fingerprint {entries[-1].hash}" in output
 
 
 @pytest.mark.parametrize(

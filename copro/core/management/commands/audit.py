@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from copro.core.activity import verify_chain
+from copro.core.models import ActivityEntry
 
 
 class Command(BaseCommand):
@@ -21,3 +22,8 @@ class Command(BaseCommand):
                 f"{why}. {checked} entries before it are intact."
             )
         self.stdout.write(self.style.SUCCESS(f"The audit log is intact: {checked} entries checked."))
+        if checked:
+            # The chain cannot show entries cut off the end. Keeping the latest fingerprint somewhere
+            # else (a ticket, a printed report) lets a later check show that nothing after it was removed.
+            last_id, last_hash = ActivityEntry.objects.order_by("id").values_list("id", "hash")[checked - 1]
+            self.stdout.write(f"Latest entry checked: #{last_id}, fingerprint {last_hash}.")
