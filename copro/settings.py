@@ -152,7 +152,7 @@ ACCOUNT_SIGNUP_FORM_CLASS = "copro.accounts.forms.SignupExtraForm"
 #  - signup: 5 new accounts per 10 minutes per IP (a drop-in session can still register several people);
 #  - reset_password: 20 per minute per IP, and 5 per minute per email address;
 #  - confirm_email: one new verification email per address every 3 minutes.
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login_failed": "10/m/ip,5/300s/key",
     "login": "30/m/ip",
     "signup": "5/600s/ip",
@@ -203,9 +203,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("COPRO_FROM_EMAIL", "Copro <noreply@copro.localhost>")
 EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
 )
 if not EMAIL_HOST and not (DEBUG or TESTING):
     raise ImproperlyConfigured("EMAIL_HOST must be set in production: Copro sends real email.")

@@ -187,6 +187,9 @@ def world(db: Any) -> World:
         factories.ScopeItemFactory(project=p, kind=ScopeKind.CAN)
         factories.ScopeItemFactory(project=p, kind=ScopeKind.FIXED, reason="Statutory duty " + factories.XSS)
     return World(
-        project=project, private_project=private, facilitator=facilitator, outsider=factories.UserFactory(
-            email="outsider@example.org"), **people,
+        project=project,
+        private_project=private,
+        facilitator=facilitator,
+        outsider=factories.UserFactory(email="outsider@example.org"),
+        **people,
     )

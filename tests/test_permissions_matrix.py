@@ -46,19 +46,26 @@ def ok(response: Any, world: World, project: Project) -> bool:
 
 
 def _members_update(project: Project, world: World) -> Update:
-    return Update.objects.create(project=project, title="Members only", body="Secret plan",
-                                 visibility=Visibility.MEMBERS, author=world.facilitator)
+    return Update.objects.create(
+        project=project,
+        title="Members only",
+        body="Secret plan",
+        visibility=Visibility.MEMBERS,
+        author=world.facilitator,
+    )
 
 
 def _open_change(project: Project, world: World) -> ScopeChange:
     """A change proposed by the participant, waiting for a facilitator."""
-    return services.scope_change_propose(user=world.participant, project=project, action="add", kind="can",
-                                         text="Bus stop locations")
+    return services.scope_change_propose(
+        user=world.participant, project=project, action="add", kind="can", text="Bus stop locations"
+    )
 
 
 def _member_entry(project: Project, world: World) -> None:
-    services.step_update(user=world.facilitator, project=project, step="awareness", done=False,
-                         evidence="MEMBERS-ONLY-EVIDENCE")
+    services.step_update(
+        user=world.facilitator, project=project, step="awareness", done=False, evidence="MEMBERS-ONLY-EVIDENCE"
+    )
 
 
 ATTEMPTS: dict[str, Attempt] = {
@@ -78,8 +85,10 @@ ATTEMPTS: dict[str, Attempt] = {
     "projects.view_audit": Attempt(lambda c, w, p: c.get(f"/p/{p.slug}/audit/"), ok),
     "projects.export": Attempt(lambda c, w, p: c.get(f"/p/{p.slug}/export/members.csv"), ok),
     "projects.edit": Attempt(
-        lambda c, w, p: c.post(f"/p/{p.slug}/edit/", {"title": "New title", "purpose": "New purpose",
-                                                      "visibility": p.visibility, "budget_currency": "GBP"}),
+        lambda c, w, p: c.post(
+            f"/p/{p.slug}/edit/",
+            {"title": "New title", "purpose": "New purpose", "visibility": p.visibility, "budget_currency": "GBP"},
+        ),
         lambda r, w, p: r.status_code == 302 and Project.objects.get(pk=p.pk).title == "New title",
     ),
     "projects.scope_propose": Attempt(
@@ -163,6 +172,7 @@ def test_private_project_404_is_identical_to_a_missing_project(world: World) -> 
     private = outsider.get(private_path)
     missing = outsider.get(missing_path)
     assert private.status_code == missing.status_code == 404
+
     # The only differences allowed: the page's own address (echoed in the language switcher) and the
     # CSRF token, which Django masks afresh for every response.
     def normalise(html: bytes, path: str) -> str:
@@ -188,8 +198,9 @@ def test_ids_from_another_project_are_404_even_for_its_facilitator(world: World)
     change = _open_change(other, world)
     update = _members_update(other, world)
     membership = Membership.objects.get(project=other, user=world.expert)
-    phase = services.phase_add(user=world.facilitator, project=other, name="Other phase",
-                               starts_on="2026-01-01", ends_on="2026-02-01")
+    phase = services.phase_add(
+        user=world.facilitator, project=other, name="Other phase", starts_on="2026-01-01", ends_on="2026-02-01"
+    )
     Membership.objects.filter(project=other, user=world.facilitator).delete()  # no longer in B
     client = world.client("facilitator")
     attempts = [
@@ -200,8 +211,11 @@ def test_ids_from_another_project_are_404_even_for_its_facilitator(world: World)
         client.post(f"/p/{mine.slug}/timeline/{phase.pk}/remove/", {}),
         client.get(f"/p/{other.slug}/"),
         client.get(f"/api/projects/{other.slug}/"),
-        client.post(f"/api/projects/{mine.slug}/scope-changes/", {"action": "remove",
-                    "item": other.scope_items.first().pk}, content_type="application/json"),
+        client.post(
+            f"/api/projects/{mine.slug}/scope-changes/",
+            {"action": "remove", "item": other.scope_items.first().pk},
+            content_type="application/json",
+        ),
     ]
     assert [r.status_code for r in attempts] == [404] * len(attempts)
     change.refresh_from_db()
@@ -217,14 +231,18 @@ def test_api_matches_the_table(world: World, persona: str) -> None:
     checks = {
         "projects.view": client.get(f"/api/projects/{slug}/"),
         "projects.edit": client.patch(f"/api/projects/{slug}/", {"budget_notes": "Capital only"}),
-        "projects.scope_propose": client.post(f"/api/projects/{slug}/scope-changes/",
-                                              {"action": "add", "kind": "can", "text": "Benches"},
-                                              content_type="application/json"),
+        "projects.scope_propose": client.post(
+            f"/api/projects/{slug}/scope-changes/",
+            {"action": "add", "kind": "can", "text": "Benches"},
+            content_type="application/json",
+        ),
         "projects.view_dashboard": client.get(f"/api/projects/{slug}/dashboard/"),
-        "updates.publish": client.post(f"/api/projects/{slug}/updates/", {"title": "T", "body": "B"},
-                                       content_type="application/json"),
-        "updates.subscribe": client.post(f"/api/projects/{slug}/subscriptions/", {"email": "a@example.org"},
-                                         content_type="application/json"),
+        "updates.publish": client.post(
+            f"/api/projects/{slug}/updates/", {"title": "T", "body": "B"}, content_type="application/json"
+        ),
+        "updates.subscribe": client.post(
+            f"/api/projects/{slug}/subscriptions/", {"email": "a@example.org"}, content_type="application/json"
+        ),
     }
     for action, response in checks.items():
         if TABLE.allowed(role, action):

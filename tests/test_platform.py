@@ -40,16 +40,37 @@ def test_the_openapi_document_describes_the_api(client):
     assert response.status_code == 200
     document = json.loads(response.content)
     assert document["openapi"].startswith("3.")
-    for path in ("/api/projects/", "/api/projects/{slug}/", "/api/projects/{slug}/updates/",
-                 "/api/projects/{slug}/scope-changes/", "/api/projects/{slug}/activity/"):
+    for path in (
+        "/api/projects/",
+        "/api/projects/{slug}/",
+        "/api/projects/{slug}/updates/",
+        "/api/projects/{slug}/scope-changes/",
+        "/api/projects/{slug}/activity/",
+    ):
         assert path in document["paths"], path
     assert client.get("/api/docs/").status_code == 200
 
 
-PAGES = ["/", "/accounts/login/", "/accounts/signup/", "/api/docs/", "PROJECT/", "PROJECT/scope/",
-         "PROJECT/updates/", "PROJECT/activity/", "PROJECT/members/", "PROJECT/dashboard/", "PROJECT/audit/",
-         "PROJECT/edit/", "PROJECT/timeline/", "PROJECT/decisions/", "PROJECT/engagement/",
-         "PROJECT/kind-of-problem/", "PROJECT/steps/", "/accounts/profile/"]
+PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/api/docs/",
+    "PROJECT/",
+    "PROJECT/scope/",
+    "PROJECT/updates/",
+    "PROJECT/activity/",
+    "PROJECT/members/",
+    "PROJECT/dashboard/",
+    "PROJECT/audit/",
+    "PROJECT/edit/",
+    "PROJECT/timeline/",
+    "PROJECT/decisions/",
+    "PROJECT/engagement/",
+    "PROJECT/kind-of-problem/",
+    "PROJECT/steps/",
+    "/accounts/profile/",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -71,8 +92,12 @@ def test_every_page_has_a_strict_csp_no_inline_script_and_escapes_hostile_text(w
 
 
 def test_update_bodies_are_sanitised_not_just_escaped(world):
-    update = Update.objects.create(project=world.project, author=world.facilitator, title="T",
-                                   body='<p onclick="x()">Hi <strong>there</strong><img src=x onerror=alert(1)></p>')
+    update = Update.objects.create(
+        project=world.project,
+        author=world.facilitator,
+        title="T",
+        body='<p onclick="x()">Hi <strong>there</strong><img src=x onerror=alert(1)></p>',
+    )
     html = client_for(None).get(f"/p/{world.project.slug}/updates/{update.pk}/").content.decode()
     assert "<strong>there</strong>" in html
     assert "onerror" not in html and "onclick" not in html and "<img" not in html
@@ -80,8 +105,9 @@ def test_update_bodies_are_sanitised_not_just_escaped(world):
 
 @pytest.mark.parametrize("body", ["{not json", "[1, 2", '"just a string"'])
 def test_invalid_api_json_gets_a_400_with_a_message(world, body):
-    response = world.client("facilitator").post(f"/api/projects/{world.project.slug}/updates/", body,
-                                                content_type="application/json")
+    response = world.client("facilitator").post(
+        f"/api/projects/{world.project.slug}/updates/", body, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "detail" in response.json() or "non_field_errors" in response.json()
     assert not Update.objects.exists()
@@ -89,9 +115,17 @@ def test_invalid_api_json_gets_a_400_with_a_message(world, body):
 
 def test_api_validation_errors_name_the_fields(world):
     client = world.client("facilitator")
-    response = client.post("/api/projects/", {"organisation": "no-such-org", "title": "x" * 300, "purpose": "",
-                                              "budget_amount": -5, "fixed": [{"text": "No reason"}]},
-                           content_type="application/json")
+    response = client.post(
+        "/api/projects/",
+        {
+            "organisation": "no-such-org",
+            "title": "x" * 300,
+            "purpose": "",
+            "budget_amount": -5,
+            "fixed": [{"text": "No reason"}],
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 400
     errors = response.json()
     assert {"organisation", "title", "purpose", "budget_amount", "fixed"} <= set(errors)
@@ -99,10 +133,17 @@ def test_api_validation_errors_name_the_fields(world):
 
 def test_api_creates_a_project_for_staff(world):
     org = world.facilitator.organisation_memberships.get().organisation
-    response = world.client("facilitator").post("/api/projects/", {
-        "organisation": org.slug, "title": "Library hours", "purpose": "Decide together",
-        "can_influence": ["Opening hours"], "fixed": [{"text": "Budget", "reason": "Set by council"}],
-    }, content_type="application/json")
+    response = world.client("facilitator").post(
+        "/api/projects/",
+        {
+            "organisation": org.slug,
+            "title": "Library hours",
+            "purpose": "Decide together",
+            "can_influence": ["Opening hours"],
+            "fixed": [{"text": "Budget", "reason": "Set by council"}],
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["can_influence"][0]["text"] == "Opening hours" and body["fixed"][0]["reason"] == "Set by council"
@@ -110,7 +151,7 @@ def test_api_creates_a_project_for_staff(world):
 
 
 def test_api_lists_are_paginated(world):
-    for _ in range(3):
+    for _n in range(3):
         factories.ProjectFactory()
     response = client_for(None).get("/api/projects/?limit=2")
     assert response.status_code == 200
@@ -119,8 +160,9 @@ def test_api_lists_are_paginated(world):
 
 
 def test_an_oversized_request_is_refused_not_crashed(world):
-    response = world.client("facilitator").post(f"/p/{world.project.slug}/updates/",
-                                                {"title": "T", "body": "x" * 3_000_000})
+    response = world.client("facilitator").post(
+        f"/p/{world.project.slug}/updates/", {"title": "T", "body": "x" * 3_000_000}
+    )
     assert response.status_code == 400
     assert not Update.objects.exists()
 
@@ -144,16 +186,27 @@ PRODUCTION = {
 
 
 def copro_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("COPRO_", "DATABASE_URL", "EMAIL_", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("COPRO_", "DATABASE_URL", "EMAIL_", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
     clean["COPRO_TESTING"] = "0"
-    return subprocess.run([sys.executable, "-m", "copro.manage", *args], env={**clean, **env}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "copro.manage", *args],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    result = copro_command("check", "--deploy", "--fail-level", "WARNING",
-                           env={**PRODUCTION, "COPRO_VAR_DIR": str(tmp_path)})
+    result = copro_command(
+        "check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION, "COPRO_VAR_DIR": str(tmp_path)}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -188,8 +241,9 @@ def test_bad_settings_stop_start_up_with_a_message_naming_the_variable(tmp_path,
 
 def test_components_must_name_their_actions_and_verbs_after_themselves():
     with pytest.raises(ValueError, match="must be named"):
-        registry.register(Component(name="ideas", label=_("Ideas"),
-                                    actions=[Action("projects.sneak", frozenset({Role.PUBLIC}), "x")]))
+        registry.register(
+            Component(name="ideas", label=_("Ideas"), actions=[Action("projects.sneak", frozenset({Role.PUBLIC}), "x")])
+        )
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(Component(name="updates", label=_("Updates")))
     assert TABLE.get("projects.sneak") is None
@@ -199,7 +253,7 @@ def test_the_dashboard_gathers_counts_from_every_component(world):
     response = world.client("participant").get(f"/api/projects/{world.project.slug}/dashboard/")
     components = {row["component"] for row in response.json()}
     assert {"projects", "updates"} <= components
-    participants = next(r for r in response.json() if r["label"] == "Participants")
+    participants = next(r for r in response.json() if r["measure"] == "Participants")
     assert participants["value"] == 1
 
 

@@ -17,7 +17,6 @@ from copro.projects.models import (
     Membership,
     Organisation,
     Project,
-    ScopeChange,
     ScopeItem,
 )
 from tests import factories
@@ -56,7 +55,10 @@ def test_staff_start_a_project_with_both_scope_lists(staff):
     response = client_for(user).post("/projects/new/", create_form(organisation))
     project = Project.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/p/{project.slug}/"
-    assert [i.text for i in project.scope_items.filter(kind="can")] == ["Which meals are served", "When lunch is served"]
+    assert [i.text for i in project.scope_items.filter(kind="can")] == [
+        "Which meals are served",
+        "When lunch is served",
+    ]
     fixed = project.scope_items.get(kind="fixed")
     assert (fixed.text, fixed.reason) == ("Food hygiene rules", "They are the law.")
     assert Membership.objects.get(project=project).role == "facilitator"
@@ -92,16 +94,18 @@ def test_only_staff_of_the_organisation_can_start_a_project_for_it(staff, world)
     response = client_for(participant).post("/projects/new/", create_form(organisation))
     assert response.status_code == 403
     with pytest.raises(ValidationError):
-        services.project_create(user=participant, organisation=organisation, title="x", purpose="y",
-                                visibility="public")
+        services.project_create(
+            user=participant, organisation=organisation, title="x", purpose="y", visibility="public"
+        )
     assert not Project.objects.filter(title="Day centre menus").exists()
 
 
 def test_oversize_and_malformed_fields_get_clear_errors(staff):
     user, organisation = staff
     client = client_for(user)
-    response = client.post("/projects/new/", create_form(organisation, title="x" * 201, budget_amount="lots",
-                                                         budget_currency="pounds"))
+    response = client.post(
+        "/projects/new/", create_form(organisation, title="x" * 201, budget_amount="lots", budget_currency="pounds")
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "at most 200 characters" in body and "Enter a number." in body
@@ -123,8 +127,7 @@ def test_registering_an_organisation_makes_the_person_its_first_staff_member(wor
 
 def test_before_participants_join_facilitators_edit_the_scope_directly(staff):
     user, organisation = staff
-    project = services.project_create(user=user, organisation=organisation, title="P", purpose="Q",
-                                       visibility="public")
+    project = services.project_create(user=user, organisation=organisation, title="P", purpose="Q", visibility="public")
     change = services.scope_change_propose(user=user, project=project, action="add", kind="can", text="Menus")
     assert change.status == "agreed"
     assert project.scope_items.get().text == "Menus"
@@ -132,8 +135,9 @@ def test_before_participants_join_facilitators_edit_the_scope_directly(staff):
 
 def test_once_participants_have_joined_a_change_needs_a_facilitator_and_a_participant(world, outbox, run_tasks):
     project = world.project
-    change = services.scope_change_propose(user=world.facilitator, project=project, action="add", kind="can",
-                                           text="Bus stop locations")
+    change = services.scope_change_propose(
+        user=world.facilitator, project=project, action="add", kind="can", text="Bus stop locations"
+    )
     assert change.status == "open"
     assert not project.scope_items.filter(text="Bus stop locations").exists()
     # An expert agreeing is not enough: both sides of the partnership must agree.
@@ -153,8 +157,14 @@ def test_once_participants_have_joined_a_change_needs_a_facilitator_and_a_partic
 
 def test_an_objection_holds_a_change_until_it_is_withdrawn(world):
     project = world.project
-    change = services.scope_change_propose(user=world.participant, project=project, action="add", kind="fixed",
-                                           text="Opening times", reason="Set by contract")
+    change = services.scope_change_propose(
+        user=world.participant,
+        project=project,
+        action="add",
+        kind="fixed",
+        text="Opening times",
+        reason="Set by contract",
+    )
     with pytest.raises(ValidationError):
         services.scope_change_respond(user=world.expert, change=change, agrees=False, comment="  ")
     services.scope_change_respond(user=world.expert, change=change, agrees=False, comment="Contract ends in May")
@@ -169,8 +179,9 @@ def test_an_objection_holds_a_change_until_it_is_withdrawn(world):
 def test_editing_a_line_keeps_the_old_wording_on_record(world):
     project = world.project
     item = project.scope_items.filter(kind="can").first()
-    change = services.scope_change_propose(user=world.facilitator, project=project, action="edit", item=item,
-                                           kind="can", text="New wording")
+    change = services.scope_change_propose(
+        user=world.facilitator, project=project, action="edit", item=item, kind="can", text="New wording"
+    )
     services.scope_change_respond(user=world.participant, change=change, agrees=True)
     item.refresh_from_db()
     assert item.removed_at is not None
@@ -180,8 +191,9 @@ def test_editing_a_line_keeps_the_old_wording_on_record(world):
 
 
 def test_a_facilitator_closes_a_change_that_was_not_agreed_with_a_reason(world):
-    change = services.scope_change_propose(user=world.participant, project=world.project, action="add",
-                                           kind="can", text="Staff pay")
+    change = services.scope_change_propose(
+        user=world.participant, project=world.project, action="add", kind="can", text="Staff pay"
+    )
     client = world.client("facilitator")
     refused = client.post(f"/p/{world.project.slug}/scope/{change.pk}/close/", {"note": "   "})
     assert refused.status_code == 400
@@ -194,20 +206,21 @@ def test_a_facilitator_closes_a_change_that_was_not_agreed_with_a_reason(world):
 
 
 def test_the_proposer_can_withdraw_and_others_cannot(world):
-    change = services.scope_change_propose(user=world.participant, project=world.project, action="add",
-                                           kind="can", text="A")
+    change = services.scope_change_propose(
+        user=world.participant, project=world.project, action="add", kind="can", text="A"
+    )
     with pytest.raises(ValidationError):
         services.scope_change_close(user=world.facilitator, change=change, note="", withdraw=True)
-    response = world.client("participant").post(f"/p/{world.project.slug}/scope/{change.pk}/close/",
-                                                {"withdraw": "1"})
+    response = world.client("participant").post(f"/p/{world.project.slug}/scope/{change.pk}/close/", {"withdraw": "1"})
     assert response.status_code == 302
     change.refresh_from_db()
     assert change.status == "withdrawn"
 
 
 def test_the_public_sees_how_many_responded_but_not_who(world):
-    change = services.scope_change_propose(user=world.participant, project=world.project, action="add",
-                                           kind="can", text="Parking")
+    change = services.scope_change_propose(
+        user=world.participant, project=world.project, action="add", kind="can", text="Parking"
+    )
     services.scope_change_respond(user=world.expert, change=change, agrees=False, comment="Too costly")
     public = client_for(None).get(f"/p/{world.project.slug}/scope/").content.decode()
     member = world.client("observer").get(f"/p/{world.project.slug}/scope/").content.decode()
@@ -220,11 +233,13 @@ def test_the_public_sees_how_many_responded_but_not_who(world):
 
 def test_a_phase_that_ends_before_it_starts_is_refused(world):
     client = world.client("facilitator")
-    response = client.post(f"/p/{world.project.slug}/timeline/", {"name": "Listen", "starts_on": "2026-05-01",
-                                                                   "ends_on": "2026-04-01"})
+    response = client.post(
+        f"/p/{world.project.slug}/timeline/", {"name": "Listen", "starts_on": "2026-05-01", "ends_on": "2026-04-01"}
+    )
     assert response.status_code == 400 and "cannot end before it starts" in response.content.decode()
-    ok = client.post(f"/p/{world.project.slug}/timeline/", {"name": "Listen", "starts_on": "2026-04-01",
-                                                             "ends_on": "2026-05-01"})
+    ok = client.post(
+        f"/p/{world.project.slug}/timeline/", {"name": "Listen", "starts_on": "2026-04-01", "ends_on": "2026-05-01"}
+    )
     assert ok.status_code == 302 and world.project.phases.get().name == "Listen"
 
 
@@ -233,26 +248,42 @@ def test_decision_rules_are_equal_votes_by_default_and_weights_are_shown(world):
     assert project.equal_votes and project.vote_weight("participant") == project.vote_weight("facilitator") == 1
     assert project.vote_weight("observer") == 0  # observers do not vote by default
     client = world.client("facilitator")
-    response = client.post(f"/p/{project.slug}/decisions/", {
-        "decision_method": "majority", "decision_rules": "One person, one vote, except…",
-        "voting_roles": ["participant", "facilitator"], "weight_participant": 2, "weight_expert": 1,
-        "weight_facilitator": 1, "weight_observer": 1,
-    })
+    response = client.post(
+        f"/p/{project.slug}/decisions/",
+        {
+            "decision_method": "majority",
+            "decision_rules": "One person, one vote, except…",
+            "voting_roles": ["participant", "facilitator"],
+            "weight_participant": 2,
+            "weight_expert": 1,
+            "weight_facilitator": 1,
+            "weight_observer": 1,
+        },
+    )
     assert response.status_code == 302
     project.refresh_from_db()
     assert project.vote_weights == {"participant": 2} and not project.equal_votes
     page = client_for(None).get(f"/p/{project.slug}/").content.decode()
     assert "Votes are weighted" in page and "Participant × 2" in page
-    bad = client.post(f"/p/{project.slug}/decisions/", {"decision_method": "majority", "voting_roles": [],
-                                                         "weight_participant": 0, "weight_expert": 1,
-                                                         "weight_facilitator": 1, "weight_observer": 1})
+    bad = client.post(
+        f"/p/{project.slug}/decisions/",
+        {
+            "decision_method": "majority",
+            "voting_roles": [],
+            "weight_participant": 0,
+            "weight_expert": 1,
+            "weight_facilitator": 1,
+            "weight_observer": 1,
+        },
+    )
     assert bad.status_code == 400
 
 
 def test_vote_weights_must_be_small_whole_numbers(world):
     with pytest.raises(ValidationError):
-        services.project_update(user=world.facilitator, project=world.project,
-                                changes={"vote_weights": {"participant": 1000}})
+        services.project_update(
+            user=world.facilitator, project=world.project, changes={"vote_weights": {"participant": 1000}}
+        )
     with pytest.raises(ValidationError):
         services.project_update(user=world.facilitator, project=world.project, changes={"voting_roles": ["king"]})
 
@@ -260,12 +291,15 @@ def test_vote_weights_must_be_small_whole_numbers(world):
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ({"why": "coproduction", "decide": "coproduction", "voice": "coproduction", "work": "coproduction"},
-         "coproduction"),
-        ({"why": "information", "decide": "education", "voice": "consultation", "work": "information"},
-         "information"),
-        ({"why": "coproduction", "decide": "consultation", "voice": "consultation", "work": "coproduction"},
-         "consultation"),  # the lower median: generous answers cannot lift the level
+        (
+            {"why": "coproduction", "decide": "coproduction", "voice": "coproduction", "work": "coproduction"},
+            "coproduction",
+        ),
+        ({"why": "information", "decide": "education", "voice": "consultation", "work": "information"}, "information"),
+        (
+            {"why": "coproduction", "decide": "consultation", "voice": "consultation", "work": "coproduction"},
+            "consultation",
+        ),  # the lower median: generous answers cannot lift the level
         ({}, None),
     ],
 )
@@ -295,8 +329,9 @@ def test_facilitators_confirm_the_engagement_level_on_the_page(world):
 )
 def test_cynefin_questions_place_the_project_and_give_advice(world, crisis, obvious, analysable, domain, advice):
     client = world.client("facilitator")
-    response = client.post(f"/p/{world.project.slug}/kind-of-problem/",
-                           {"crisis": crisis, "obvious": obvious, "analysable": analysable})
+    response = client.post(
+        f"/p/{world.project.slug}/kind-of-problem/", {"crisis": crisis, "obvious": obvious, "analysable": analysable}
+    )
     assert response.status_code == 302
     world.project.refresh_from_db()
     assert world.project.cynefin_domain == domain

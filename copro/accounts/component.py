@@ -9,9 +9,7 @@ registry.register(
         name="accounts",
         label=_("Accounts"),
         activity={
-            "accounts.erased": _(
-                "A person deleted their account; their contributions stay, anonymised."
-            ),
+            "accounts.erased": _("A person deleted their account; their contributions stay, anonymised."),
         },
     )
 )

@@ -32,8 +32,7 @@ def account_export(*, user: User) -> dict[str, Any]:
             for e in EmailAddress.objects.filter(user=user)
         ],
         "two_factor": [
-            {"type": a.type, "created_at": a.created_at.isoformat()}
-            for a in Authenticator.objects.filter(user=user)
+            {"type": a.type, "created_at": a.created_at.isoformat()} for a in Authenticator.objects.filter(user=user)
         ],
         "activity": [
             {
@@ -42,9 +41,7 @@ def account_export(*, user: User) -> dict[str, Any]:
                 "verb": e.verb,
                 "project": e.project.title if e.project else None,
             }
-            for e in ActivityEntry.objects.filter(actor=user)
-            .select_related("project", "actor")
-            .order_by("id")
+            for e in ActivityEntry.objects.filter(actor=user).select_related("project", "actor").order_by("id")
         ],
     }
     for component in registry.all():

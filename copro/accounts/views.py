@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from copro.accounts import services
@@ -28,9 +29,7 @@ def _person(request: HttpRequest) -> User:
 
 
 def _remember_language(response: HttpResponse, language: str) -> None:
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=_LANGUAGE_COOKIE_AGE, samesite="Lax"
-    )
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=_LANGUAGE_COOKIE_AGE, samesite="Lax")
 
 
 @login_required
@@ -42,9 +41,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         response = redirect("profile")
         _remember_language(response, form.cleaned_data["preferred_language"])
         return response
-    return render(
-        request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -72,13 +69,9 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.account_erase(user=user)
         logout(request)
-        messages.success(
-            request, _("Your account is deleted. What you contributed stays, without your name.")
-        )
+        messages.success(request, _("Your account is deleted. What you contributed stays, without your name."))
         return redirect("home")
-    return render(
-        request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return render(request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required

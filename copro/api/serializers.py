@@ -43,9 +43,25 @@ class ProjectOut(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "slug", "title", "organisation", "purpose", "visibility", "budget_amount", "budget_currency",
-            "budget_notes", "decision_method", "decision_rules", "voting_roles", "vote_weights", "equal_votes",
-            "engagement_level", "cynefin_domain", "can_influence", "fixed", "phases", "created_at",
+            "slug",
+            "title",
+            "organisation",
+            "purpose",
+            "visibility",
+            "budget_amount",
+            "budget_currency",
+            "budget_notes",
+            "decision_method",
+            "decision_rules",
+            "voting_roles",
+            "vote_weights",
+            "equal_votes",
+            "engagement_level",
+            "cynefin_domain",
+            "can_influence",
+            "fixed",
+            "phases",
+            "created_at",
         ]
 
     def _items(self, project: Project, kind: str) -> list[dict[str, Any]]:
@@ -70,8 +86,19 @@ class ProjectListOut(serializers.ModelSerializer):
 class ScopeChangeOut(serializers.ModelSerializer):
     class Meta:
         model = ScopeChange
-        fields = ["id", "action", "kind", "text", "reason", "explanation", "status", "outcome_note", "created_at",
-                  "decided_at", "item"]
+        fields = [
+            "id",
+            "action",
+            "kind",
+            "text",
+            "reason",
+            "explanation",
+            "status",
+            "outcome_note",
+            "created_at",
+            "decided_at",
+            "item",
+        ]
 
 
 class ActivityOut(serializers.ModelSerializer):
@@ -95,7 +122,7 @@ class UpdateOut(serializers.ModelSerializer):
 
 class CountOut(serializers.Serializer):
     component = serializers.CharField()
-    label = serializers.CharField()
+    measure = serializers.CharField()
     value = serializers.IntegerField()
 
 
@@ -118,7 +145,9 @@ class ProjectCreateIn(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     purpose = serializers.CharField(max_length=5000)
     visibility = serializers.ChoiceField(choices=ProjectVisibility.choices, default=ProjectVisibility.PUBLIC)
-    budget_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
+    budget_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
     budget_currency = serializers.RegexField(r"^[A-Z]{3}$", default="GBP")
     can_influence = serializers.ListField(child=serializers.CharField(max_length=500), max_length=100, default=list)
     fixed = FixedIn(many=True, required=False, default=list)
@@ -128,7 +157,9 @@ class ProjectUpdateIn(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     purpose = serializers.CharField(max_length=5000, required=False)
     visibility = serializers.ChoiceField(choices=ProjectVisibility.choices, required=False)
-    budget_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
+    budget_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
     budget_currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
     budget_notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     decision_method = serializers.ChoiceField(choices=DecisionMethod.choices, required=False)

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from copro.api import serializers as s
 from copro.core import activity
+from copro.core.views import actor
 from copro.core.components import registry
 from copro.core.models import Visibility
 from copro.core.permissions import TABLE
@@ -65,9 +66,14 @@ class ProjectList(APIView):
         if not can_create_project_in(request.user, data["organisation"].pk):
             raise PermissionDenied
         project = services.project_create(
-            user=request.user, organisation=data["organisation"], title=data["title"], purpose=data["purpose"],
-            visibility=data["visibility"], budget_amount=data.get("budget_amount"),
-            budget_currency=data["budget_currency"], can_influence=data["can_influence"],
+            user=actor(request),
+            organisation=data["organisation"],
+            title=data["title"],
+            purpose=data["purpose"],
+            visibility=data["visibility"],
+            budget_amount=data.get("budget_amount"),
+            budget_currency=data["budget_currency"],
+            can_influence=data["can_influence"],
             fixed=[services.FixedLine(f["text"], f["reason"]) for f in data["fixed"]],
         )
         return Response(s.ProjectOut(_project(request, project.slug)).data, status=status.HTTP_201_CREATED)
@@ -76,7 +82,7 @@ class ProjectList(APIView):
 def _valid(serializer_class: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data  # type: ignore[no-any-return]
+    return serializer.validated_data
 
 
 class ProjectDetail(APIView):
@@ -88,7 +94,7 @@ class ProjectDetail(APIView):
     def patch(self, request: Request, slug: str) -> Response:
         project = _project(request, slug, "projects.edit")
         data = _valid(s.ProjectUpdateIn, request.data, partial=True)
-        services.project_update(user=request.user, project=project, changes=dict(data))
+        services.project_update(user=actor(request), project=project, changes=dict(data))
         return Response(s.ProjectOut(_project(request, slug)).data)
 
 
@@ -110,8 +116,14 @@ class ScopeChanges(APIView):
             if item is None:
                 raise Http404
         change = services.scope_change_propose(
-            user=request.user, project=project, action=data["action"], kind=data["kind"], text=data["text"],
-            reason=data["reason"], explanation=data["explanation"], item=item,
+            user=actor(request),
+            project=project,
+            action=data["action"],
+            kind=data["kind"],
+            text=data["text"],
+            reason=data["reason"],
+            explanation=data["explanation"],
+            item=item,
         )
         return Response(s.ScopeChangeOut(change).data, status=status.HTTP_201_CREATED)
 
@@ -134,8 +146,12 @@ class ProjectDashboard(APIView):
     @extend_schema(responses=s.CountOut(many=True), summary="Counts every component contributes")
     def get(self, request: Request, slug: str) -> Response:
         project = _project(request, slug, "projects.view_dashboard")
-        rows = [{"component": c.name, "label": str(count.label), "value": count.value}
-                for c in registry.all() if c.dashboard for count in c.dashboard(project)]
+        rows = [
+            {"component": c.name, "measure": str(count.label), "value": count.value}
+            for c in registry.all()
+            if c.dashboard
+            for count in c.dashboard(project)
+        ]
         return Response(rows)
 
 
@@ -151,8 +167,9 @@ class ProjectUpdates(APIView):
     def post(self, request: Request, slug: str) -> Response:
         project, _role = get_project_for_user(request.user, slug, "updates.publish")
         data = _valid(s.UpdateIn, request.data)
-        update = update_services.update_publish(user=request.user, project=project, title=data["title"],
-                                                body=data["body"], visibility=data["visibility"])
+        update = update_services.update_publish(
+            user=actor(request), project=project, title=data["title"], body=data["body"], visibility=data["visibility"]
+        )
         return Response(s.UpdateOut(update).data, status=status.HTTP_201_CREATED)
 
 
@@ -162,8 +179,9 @@ class ProjectSubscribe(APIView):
         project, _role = get_project_for_user(request.user, slug, "updates.subscribe")
         data = _valid(s.SubscribeIn, request.data)
         update_services.subscribe(project=project, email=data["email"], language=get_language() or "en")
-        return Response({"detail": "If the address is new, a confirmation email is on its way."},
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"detail": "If the address is new, a confirmation email is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class Me(APIView):
@@ -172,5 +190,3 @@ class Me(APIView):
     @extend_schema(responses=s.MeOut, summary="The signed-in person")
     def get(self, request: Request) -> Response:
         return Response(s.MeOut(request.user).data)
-
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
@@ -94,7 +95,7 @@ def describe(entry: ActivityEntry) -> str:
         return str(template)
 
 
-def visible_entries(project: Project, visibilities: list[str]) -> QuerySet[ActivityEntry]:
+def visible_entries(project: Project, visibilities: Sequence[str]) -> QuerySet[ActivityEntry]:
     return (
         ActivityEntry.objects.filter(project=project, visibility__in=visibilities)
         .select_related("actor")

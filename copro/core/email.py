@@ -24,9 +24,7 @@ def render_email(template: str, context: dict[str, Any], language: str | None) -
     return subject, text, html
 
 
-def send_now(
-    *, to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None
-) -> None:
+def send_now(*, to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None) -> None:
     message = EmailMultiAlternatives(
         subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers or {}
     )
@@ -35,9 +33,7 @@ def send_now(
 
 
 @task()
-def send_email_task(
-    to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None
-) -> None:
+def send_email_task(to: str, subject: str, text: str, html: str, headers: dict[str, str] | None = None) -> None:
     send_now(to=to, subject=subject, text=text, html=html, headers=headers)
 
 

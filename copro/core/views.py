@@ -1,18 +1,24 @@
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from copro.accounts.models import User
 from copro.projects import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {
-        "projects": selectors.projects_listed(request.user)[:50],
-        "my_memberships": selectors.my_projects(request.user),
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "projects": selectors.projects_listed(request.user)[:50],
+            "my_memberships": selectors.my_projects(request.user),
+        },
+    )
 
 
 @never_cache
@@ -40,3 +46,10 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_500(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+def actor(request: HttpRequest) -> User:
+    """The signed-in person making a change. Writes are never made in the name of an anonymous visitor."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    return request.user

@@ -15,7 +15,10 @@ from copro.projects.models import Membership, Project, ScopeItem
 
 def _dashboard(project: Project) -> list[Count]:
     by_role = dict(
-        Membership.objects.filter(project=project).values_list("role").annotate(n=DbCount("id")).values_list("role", "n")
+        Membership.objects.filter(project=project)
+        .values_list("role")
+        .annotate(n=DbCount("id"))
+        .values_list("role", "n")
     )
     return [
         Count(_("Participants"), by_role.get(Role.PARTICIPANT.value, 0)),
@@ -66,15 +69,31 @@ registry.register(
         name="projects",
         label=_("Project"),
         actions=[
-            Action("projects.view", EVERYONE, _("See the project page, its scope, timeline and public activity"), write=False),
+            Action(
+                "projects.view",
+                EVERYONE,
+                _("See the project page, its scope, timeline and public activity"),
+                write=False,
+            ),
             Action("projects.view_members", MEMBERS, _("See who the members are"), write=False),
             Action("projects.view_member_activity", MEMBERS, _("See activity shared with members"), write=False),
             Action("projects.view_dashboard", MEMBERS, _("See the project dashboard"), write=False),
-            Action("projects.view_access_needs", FACILITATORS, _("See members' access needs, to arrange support"), write=False),
+            Action(
+                "projects.view_access_needs",
+                FACILITATORS,
+                _("See members' access needs, to arrange support"),
+                write=False,
+            ),
             Action("projects.view_audit", FACILITATORS, _("Read the staff audit log"), write=False),
             Action("projects.export", FACILITATORS, _("Download the project's data"), write=False),
-            Action("projects.edit", FACILITATORS, _("Edit purpose, budget, timeline, decision rules and self-assessments")),
-            Action("projects.scope_propose", frozenset({Role.FACILITATOR, Role.PARTICIPANT}), _("Propose a change to the scope of influence")),
+            Action(
+                "projects.edit", FACILITATORS, _("Edit purpose, budget, timeline, decision rules and self-assessments")
+            ),
+            Action(
+                "projects.scope_propose",
+                frozenset({Role.FACILITATOR, Role.PARTICIPANT}),
+                _("Propose a change to the scope of influence"),
+            ),
             Action("projects.scope_respond", CONTRIBUTORS, _("Agree or object to a proposed scope change")),
             Action("projects.scope_decide", FACILITATORS, _("Close a scope change that was not agreed")),
             Action("projects.invite", FACILITATORS, _("Invite people by email")),

@@ -35,22 +35,34 @@ class DateInput(forms.DateInput):
 
 class OrganisationForm(OnceForm):
     name = forms.CharField(label=_("Name of the organisation"), max_length=200)
-    description = forms.CharField(label=_("About the organisation"), max_length=5000, required=False,
-                                  widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label=_("About the organisation"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class ProjectCreateForm(OnceForm):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Organisation"))
     title = forms.CharField(label=_("Title"), max_length=200)
-    purpose = forms.CharField(label=_("Purpose"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text=_("Why this project exists, in plain words."))
-    visibility = forms.ChoiceField(label=_("Who can see it"), choices=ProjectVisibility.choices,
-                                   initial=ProjectVisibility.PUBLIC, widget=forms.RadioSelect)
-    budget_amount = forms.DecimalField(label=_("Budget (optional)"), required=False, min_value=0,
-                                       max_digits=14, decimal_places=2)
+    purpose = forms.CharField(
+        label=_("Purpose"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Why this project exists, in plain words."),
+    )
+    visibility = forms.ChoiceField(
+        label=_("Who can see it"),
+        choices=ProjectVisibility.choices,
+        initial=ProjectVisibility.PUBLIC,
+        widget=forms.RadioSelect,
+    )
+    budget_amount = forms.DecimalField(
+        label=_("Budget (optional)"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
     budget_currency = forms.CharField(label=_("Currency"), max_length=3, initial="GBP", validators=[currency_code])
     can_influence = forms.CharField(
-        label=_("What participants can influence"), required=False, max_length=10000,
+        label=_("What participants can influence"),
+        required=False,
+        max_length=10000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("One thing per line, for example: “Opening hours of the centre”."),
     )
@@ -58,16 +70,20 @@ class ProjectCreateForm(OnceForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         organisations = Organisation.objects.filter(memberships__user=user)
-        self.fields["organisation"].queryset = organisations
+        field = self.fields["organisation"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = organisations
         if len(organisations) == 1:
-            self.fields["organisation"].initial = organisations[0].pk
-            self.fields["organisation"].empty_label = None
+            field.initial = organisations[0].pk
+            field.empty_label = None
         for i in range(1, FIXED_ROWS + 1):
             self.fields[f"fixed_{i}_text"] = forms.CharField(
                 label=_("Fixed line %(n)s: what cannot change") % {"n": i}, required=False, max_length=500
             )
             self.fields[f"fixed_{i}_reason"] = forms.CharField(
-                label=_("Fixed line %(n)s: why") % {"n": i}, required=False, max_length=2000,
+                label=_("Fixed line %(n)s: why") % {"n": i},
+                required=False,
+                max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
 
@@ -108,22 +124,29 @@ class ProjectEditForm(forms.ModelForm):
 
 
 class DecisionRulesForm(forms.Form):
-    decision_method = forms.ChoiceField(label=_("How decisions are usually made"), choices=DecisionMethod.choices,
-                                        widget=forms.RadioSelect)
+    decision_method = forms.ChoiceField(
+        label=_("How decisions are usually made"), choices=DecisionMethod.choices, widget=forms.RadioSelect
+    )
     decision_rules = forms.CharField(
-        label=_("Decision rules in plain words"), max_length=5000, required=False,
+        label=_("Decision rules in plain words"),
+        max_length=5000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Who decides what, and how. Everyone sees this before they vote."),
     )
-    voting_roles = forms.MultipleChoiceField(label=_("Who may vote"), choices=VOTING_ROLE_CHOICES,
-                                             widget=forms.CheckboxSelectMultiple)
+    voting_roles = forms.MultipleChoiceField(
+        label=_("Who may vote"), choices=VOTING_ROLE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for value, label in VOTING_ROLE_CHOICES:
             self.fields[f"weight_{value}"] = forms.IntegerField(
-                label=_("How much one vote counts: %(role)s") % {"role": label}, min_value=1, max_value=10,
-                initial=1, help_text=_("1 for everyone means equal votes."),
+                label=_("How much one vote counts: %(role)s") % {"role": label},
+                min_value=1,
+                max_value=10,
+                initial=1,
+                help_text=_("1 for everyone means equal votes."),
             )
 
     def weight_fields(self) -> list[forms.BoundField]:
@@ -139,8 +162,9 @@ class DecisionRulesForm(forms.Form):
 
 class PhaseForm(OnceForm):
     name = forms.CharField(label=_("Phase"), max_length=200)
-    description = forms.CharField(label=_("What happens"), max_length=2000, required=False,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        label=_("What happens"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     starts_on = forms.DateField(label=_("Starts"), widget=DateInput)
     ends_on = forms.DateField(label=_("Ends"), widget=DateInput)
 
@@ -152,21 +176,34 @@ class PhaseForm(OnceForm):
 
 
 class ScopeProposeForm(OnceForm):
-    action = forms.ChoiceField(label=_("What change"), choices=ScopeChange.Action.choices, widget=forms.RadioSelect,
-                               initial=ScopeChange.Action.ADD)
-    item = forms.ModelChoiceField(queryset=ScopeItem.objects.none(), required=False,
-                                  label=_("Which line (to change or remove)"))
-    kind = forms.ChoiceField(label=_("Kind of line"), choices=ScopeKind.choices, widget=forms.RadioSelect,
-                             initial=ScopeKind.CAN)
+    action = forms.ChoiceField(
+        label=_("What change"),
+        choices=ScopeChange.Action.choices,
+        widget=forms.RadioSelect,
+        initial=ScopeChange.Action.ADD,
+    )
+    item = forms.ModelChoiceField(
+        queryset=ScopeItem.objects.none(), required=False, label=_("Which line (to change or remove)")
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind of line"), choices=ScopeKind.choices, widget=forms.RadioSelect, initial=ScopeKind.CAN
+    )
     text = forms.CharField(label=_("The line"), max_length=500, required=False)
-    reason = forms.CharField(label=_("Why it is fixed (for fixed lines)"), max_length=2000, required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
-    explanation = forms.CharField(label=_("Why make this change"), max_length=2000, required=False,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Why it is fixed (for fixed lines)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    explanation = forms.CharField(
+        label=_("Why make this change"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = ScopeItem.objects.filter(project=project, removed_at__isnull=True)
+        field = self.fields["item"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = ScopeItem.objects.filter(project=project, removed_at__isnull=True)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -183,11 +220,17 @@ class ScopeProposeForm(OnceForm):
 
 class ScopeRespondForm(forms.Form):
     agrees = forms.TypedChoiceField(
-        label=_("Your response"), choices=[("yes", _("I agree")), ("no", _("I object"))], widget=forms.RadioSelect,
+        label=_("Your response"),
+        choices=[("yes", _("I agree")), ("no", _("I object"))],
+        widget=forms.RadioSelect,
         coerce=lambda v: v == "yes",
     )
-    comment = forms.CharField(label=_("Comment (needed if you object)"), max_length=2000, required=False,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Comment (needed if you object)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class ScopeCloseForm(forms.Form):
@@ -202,7 +245,9 @@ class EngagementForm(forms.Form):
                 label=question.text, choices=question.options, widget=forms.RadioSelect, required=False
             )
         self.fields["level"] = forms.ChoiceField(
-            label=_("Where the project is now"), choices=frameworks.ENGAGEMENT_CHOICES, widget=forms.RadioSelect,
+            label=_("Where the project is now"),
+            choices=frameworks.ENGAGEMENT_CHOICES,
+            widget=forms.RadioSelect,
             required=False,
         )
 
@@ -210,8 +255,11 @@ class EngagementForm(forms.Form):
         return [self[f"q_{q.key}"] for q in frameworks.ENGAGEMENT_QUESTIONS]
 
     def answers(self) -> dict[str, str]:
-        return {q.key: self.cleaned_data[f"q_{q.key}"] for q in frameworks.ENGAGEMENT_QUESTIONS
-                if self.cleaned_data.get(f"q_{q.key}")}
+        return {
+            q.key: self.cleaned_data[f"q_{q.key}"]
+            for q in frameworks.ENGAGEMENT_QUESTIONS
+            if self.cleaned_data.get(f"q_{q.key}")
+        }
 
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -230,16 +278,22 @@ class CynefinForm(forms.Form):
 class StepForm(forms.Form):
     step = forms.ChoiceField(choices=frameworks.STEP_CHOICES, widget=forms.HiddenInput)
     done = forms.BooleanField(label=_("In place"), required=False)
-    evidence = forms.CharField(label=_("Evidence"), max_length=3000, required=False,
-                               widget=forms.Textarea(attrs={"rows": 2}))
+    evidence = forms.CharField(
+        label=_("Evidence"), max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class InviteForm(OnceForm):
     email = forms.EmailField(label=_("Email address"), max_length=254)
-    role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices, initial=MemberRole.PARTICIPANT,
-                             widget=forms.RadioSelect)
-    message = forms.CharField(label=_("A personal message (optional)"), max_length=2000, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    role = forms.ChoiceField(
+        label=_("Role"), choices=MemberRole.choices, initial=MemberRole.PARTICIPANT, widget=forms.RadioSelect
+    )
+    message = forms.CharField(
+        label=_("A personal message (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class RoleForm(forms.Form):

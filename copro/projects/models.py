@@ -36,7 +36,9 @@ class OrganisationMembership(models.Model):
         STAFF = "staff", _("Staff")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_memberships"
+    )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -76,7 +78,11 @@ class Project(models.Model):
         _("who can see it"), max_length=10, choices=ProjectVisibility.choices, default=ProjectVisibility.PUBLIC
     )
     budget_amount = models.DecimalField(
-        _("budget"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("budget"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     budget_currency = models.CharField(_("currency"), max_length=3, default="GBP", validators=[currency_code])
@@ -86,12 +92,16 @@ class Project(models.Model):
         _("how decisions are made"), max_length=20, choices=DecisionMethod.choices, default=DecisionMethod.CONSENT
     )
     decision_rules = models.TextField(
-        _("decision rules in plain words"), max_length=5000, blank=True,
+        _("decision rules in plain words"),
+        max_length=5000,
+        blank=True,
         help_text=_("Who decides what, and how. Everyone sees this before they vote."),
     )
     voting_roles = models.JSONField(_("who may vote"), default=default_voting_roles)
     vote_weights = models.JSONField(
-        _("vote weights"), default=dict, blank=True,
+        _("vote weights"),
+        default=dict,
+        blank=True,
         help_text=_("Empty means every eligible person's vote counts the same."),
     )
     engagement_level = models.CharField(
@@ -151,9 +161,7 @@ class ScopeItem(models.Model):
     class Meta:
         ordering = ["kind", "position", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(kind="fixed") | ~Q(reason=""), name="fixed_scope_needs_reason"
-            )
+            models.CheckConstraint(condition=~Q(kind="fixed") | ~Q(reason=""), name="fixed_scope_needs_reason")
         ]
 
     def __str__(self) -> str:

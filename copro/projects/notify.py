@@ -32,15 +32,19 @@ def notify_members_task(project_id: int, template: str, context: dict[str, Any],
     from copro.projects.models import Membership, Project, ScopeChange
 
     project = Project.objects.get(pk=project_id)
-    ctx: dict[str, Any] = {"project": project, "project_url": reverse("projects:detail", args=[project.slug]), **context}
+    ctx: dict[str, Any] = {
+        "project": project,
+        "project_url": reverse("projects:detail", args=[project.slug]),
+        **context,
+    }
     if "change_id" in context:
         ctx["change"] = ScopeChange.objects.select_related("item").get(pk=context["change_id"])
     sent = 0
-    recipients = (
-        Membership.objects.filter(project=project, user__notify_by_email=True, user__is_active=True)
-        .exclude(user_id=exclude_user_id)
-        .select_related("user")
-    )
+    recipients = Membership.objects.filter(
+        project=project, user__notify_by_email=True, user__is_active=True
+    ).select_related("user")
+    if exclude_user_id is not None:
+        recipients = recipients.exclude(user_id=exclude_user_id)
     for membership in recipients:
         user = membership.user
         subject, text, html = render_email(template, {**ctx, "recipient": user}, user.preferred_language)

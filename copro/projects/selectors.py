@@ -31,8 +31,12 @@ def allowed_actions(role: Role | None) -> set[str]:
 
 
 def nav(project: Project, role: Role) -> list[dict[str, str]]:
-    items = [{"label": str(item.label), "url": reverse(item.url_name, args=[project.slug])}
-             for component in registry.all() for item in component.nav if TABLE.allowed(role, item.action)]
+    items = [
+        {"label": str(item.label), "url": reverse(item.url_name, args=[project.slug])}
+        for component in registry.all()
+        for item in component.nav
+        if TABLE.allowed(role, item.action)
+    ]
     return [{"label": str(_overview_label()), "url": reverse("projects:detail", args=[project.slug])}, *items]
 
 
@@ -48,8 +52,11 @@ def projects_listed(user: Any) -> QuerySet[Project]:
     if user.is_authenticated:
         condition |= Q(memberships__user=user)
     return (
-        Project.objects.filter(condition).distinct().select_related("organisation")
-        .annotate(member_count=Count("memberships", distinct=True)).order_by("-created_at")
+        Project.objects.filter(condition)
+        .distinct()
+        .select_related("organisation")
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("-created_at")
     )
 
 
@@ -85,17 +92,22 @@ def project_overview(project: Project, role: Role) -> dict[str, Any]:
 
 def _steps(project: Project) -> list[dict[str, Any]]:
     checks = {c.step: c for c in project.steps.all()}
-    return [{"key": key, "name": name, "help": help_text, "check": checks.get(key)}
-            for key, name, help_text in frameworks.STEPS]
+    return [
+        {"key": key, "name": name, "help": help_text, "check": checks.get(key)}
+        for key, name, help_text in frameworks.STEPS
+    ]
 
 
 def scope_context(project: Project, user: Any) -> dict[str, Any]:
     changes = list(
-        ScopeChange.objects.filter(project=project).select_related("item", "proposed_by")
+        ScopeChange.objects.filter(project=project)
+        .select_related("item", "proposed_by")
         .prefetch_related(Prefetch("responses", queryset=ScopeChangeResponse.objects.select_related("user")))[:100]
     )
     for change in changes:
-        change.my_response = next((r for r in change.responses.all() if user.is_authenticated and r.user_id == user.pk), None)
+        change.my_response = next(  # type: ignore[attr-defined]
+            (r for r in change.responses.all() if user.is_authenticated and r.user_id == user.pk), None
+        )
     return {
         "scope": current_scope(project),
         "open_changes": [c for c in changes if c.status == ScopeChange.Status.OPEN],

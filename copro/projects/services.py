@@ -26,8 +26,8 @@ from copro.projects import frameworks, notify
 from copro.projects.access import forget_roles
 from copro.projects.models import (
     Invitation,
-    Membership,
     MemberRole,
+    Membership,
     Organisation,
     OrganisationMembership,
     Phase,
@@ -41,8 +41,16 @@ from copro.projects.models import (
 )
 
 EDITABLE_FIELDS = {
-    "title", "purpose", "visibility", "budget_amount", "budget_currency", "budget_notes",
-    "decision_method", "decision_rules", "voting_roles", "vote_weights",
+    "title",
+    "purpose",
+    "visibility",
+    "budget_amount",
+    "budget_currency",
+    "budget_notes",
+    "decision_method",
+    "decision_rules",
+    "voting_roles",
+    "vote_weights",
 }
 
 
@@ -59,12 +67,21 @@ def _unique_slug(model: Any, text: str) -> str:
 
 
 @transaction.atomic
-def organisation_create(*, user: User, name: str, description: str = "", form_token: uuid.UUID | None = None) -> Organisation:
+def organisation_create(
+    *, user: User, name: str, description: str = "", form_token: uuid.UUID | None = None
+) -> Organisation:
     claim_token(form_token)
-    organisation = Organisation.objects.create(name=name, slug=_unique_slug(Organisation, name), description=description)
+    organisation = Organisation.objects.create(
+        name=name, slug=_unique_slug(Organisation, name), description=description
+    )
     OrganisationMembership.objects.create(organisation=organisation, user=user, role=OrganisationMembership.Role.ADMIN)
-    activity.record(verb="projects.organisation_created", actor=user, project=None, target=organisation,
-                    visibility=Visibility.PUBLIC)
+    activity.record(
+        verb="projects.organisation_created",
+        actor=user,
+        project=None,
+        target=organisation,
+        visibility=Visibility.PUBLIC,
+    )
     return organisation
 
 
@@ -113,7 +130,9 @@ def project_create(
     for position, line in enumerate(fixed or []):
         if not line.reason.strip():
             raise ValidationError(_("Every fixed line needs a reason: “%(text)s”.") % {"text": line.text})
-        ScopeItem.objects.create(project=project, kind=ScopeKind.FIXED, text=line.text, reason=line.reason, position=position)
+        ScopeItem.objects.create(
+            project=project, kind=ScopeKind.FIXED, text=line.text, reason=line.reason, position=position
+        )
     forget_roles(user)
     activity.record(verb="projects.created", actor=user, project=project, target=project)
     return project
@@ -123,7 +142,9 @@ def project_create(
 def project_update(*, user: User, project: Project, changes: dict[str, Any]) -> Project:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise ValidationError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     changed = [name for name, value in changes.items() if getattr(project, name) != value]
     if not changed:
         return project
@@ -132,8 +153,13 @@ def project_update(*, user: User, project: Project, changes: dict[str, Any]) -> 
     validate_decision_settings(project.voting_roles, project.vote_weights)
     project.full_clean(exclude=["slug"])
     project.save()
-    activity.record(verb="projects.updated", actor=user, project=project, target=project,
-                    data={"fields": ", ".join(sorted(changed))})
+    activity.record(
+        verb="projects.updated",
+        actor=user,
+        project=project,
+        target=project,
+        data={"fields": ", ".join(sorted(changed))},
+    )
     return project
 
 
@@ -183,8 +209,13 @@ def _apply_scope_change(change: ScopeChange) -> None:
     change.status = ScopeChange.Status.AGREED
     change.decided_at = now
     change.save()
-    activity.record(verb="projects.scope_changed", actor=None, project=change.project, target=change,
-                    data={"change": change.get_action_display()})
+    activity.record(
+        verb="projects.scope_changed",
+        actor=None,
+        project=change.project,
+        target=change,
+        data={"change": change.get_action_display()},
+    )
     notify.members(change.project, "projects/email/scope_changed", {"change_id": change.pk})
 
 
@@ -221,14 +252,21 @@ def scope_change_propose(
     _validate_line(kind, text, reason)
     claim_token(form_token)
     change = ScopeChange.objects.create(
-        project=project, action=action, item=item, kind=kind, text=text.strip(), reason=reason.strip(),
-        explanation=explanation.strip(), proposed_by=user,
+        project=project,
+        action=action,
+        item=item,
+        kind=kind,
+        text=text.strip(),
+        reason=reason.strip(),
+        explanation=explanation.strip(),
+        proposed_by=user,
     )
     if not scope_needs_agreement(project):
         _apply_scope_change(change)
         return change
-    activity.record(verb="projects.scope_proposed", actor=user, project=project, target=change,
-                    visibility=Visibility.MEMBERS)
+    activity.record(
+        verb="projects.scope_proposed", actor=user, project=project, target=change, visibility=Visibility.MEMBERS
+    )
     # The proposer agrees with their own proposal.
     ScopeChangeResponse.objects.create(change=change, user=user, role=_member_role(project, user), agrees=True)
     notify.members(project, "projects/email/scope_proposed", {"change_id": change.pk}, exclude=user)
@@ -266,11 +304,17 @@ def scope_change_respond(*, user: User, change: ScopeChange, agrees: bool, comme
     if not agrees and not comment.strip():
         raise ValidationError(_("Please say why you object, so others can answer it."))
     ScopeChangeResponse.objects.update_or_create(
-        change=change, user=user,
+        change=change,
+        user=user,
         defaults={"agrees": agrees, "comment": comment.strip(), "role": _member_role(change.project, user)},
     )
-    activity.record(verb="projects.scope_responded", actor=user, project=change.project, target=change,
-                    visibility=Visibility.MEMBERS)
+    activity.record(
+        verb="projects.scope_responded",
+        actor=user,
+        project=change.project,
+        target=change,
+        visibility=Visibility.MEMBERS,
+    )
     _settle(change)
     return change
 
@@ -298,12 +342,22 @@ def scope_change_close(*, user: User, change: ScopeChange, note: str, withdraw: 
 
 
 @transaction.atomic
-def phase_add(*, user: User, project: Project, name: str, starts_on: date, ends_on: date, description: str = "",
-              form_token: uuid.UUID | None = None) -> Phase:
+def phase_add(
+    *,
+    user: User,
+    project: Project,
+    name: str,
+    starts_on: date,
+    ends_on: date,
+    description: str = "",
+    form_token: uuid.UUID | None = None,
+) -> Phase:
     if ends_on < starts_on:
         raise ValidationError(_("A phase cannot end before it starts."))
     claim_token(form_token)
-    phase = Phase.objects.create(project=project, name=name, description=description, starts_on=starts_on, ends_on=ends_on)
+    phase = Phase.objects.create(
+        project=project, name=name, description=description, starts_on=starts_on, ends_on=ends_on
+    )
     activity.record(verb="projects.phase_added", actor=user, project=project, target=phase)
     return phase
 
@@ -323,8 +377,7 @@ def engagement_set(*, user: User, project: Project, answers: dict[str, str], lev
     project.engagement_answers = answers
     project.engagement_level = level
     project.save(update_fields=["engagement_answers", "engagement_level", "updated_at"])
-    activity.record(verb="projects.engagement_set", actor=user, project=project, target=project,
-                    data={"level": level})
+    activity.record(verb="projects.engagement_set", actor=user, project=project, target=project, data={"level": level})
     return project
 
 
@@ -333,8 +386,13 @@ def cynefin_set(*, user: User, project: Project, answers: dict[str, bool]) -> Pr
     project.cynefin_answers = {k: bool(answers.get(k)) for k, _q in frameworks.CYNEFIN_QUESTIONS}
     project.cynefin_domain = frameworks.cynefin_domain(project.cynefin_answers)
     project.save(update_fields=["cynefin_answers", "cynefin_domain", "updated_at"])
-    activity.record(verb="projects.cynefin_set", actor=user, project=project, target=project,
-                    data={"domain": project.cynefin_domain})
+    activity.record(
+        verb="projects.cynefin_set",
+        actor=user,
+        project=project,
+        target=project,
+        data={"domain": project.cynefin_domain},
+    )
     return project
 
 
@@ -347,8 +405,14 @@ def step_update(*, user: User, project: Project, step: str, done: bool, evidence
     check, _c = StepCheck.objects.get_or_create(project=project, step=step)
     check.done, check.evidence = done, evidence.strip()
     check.save()
-    activity.record(verb="projects.step_updated", actor=user, project=project, target=project,
-                    data={"step": step}, visibility=Visibility.MEMBERS)
+    activity.record(
+        verb="projects.step_updated",
+        actor=user,
+        project=project,
+        target=project,
+        data={"step": step},
+        visibility=Visibility.MEMBERS,
+    )
     return check
 
 
@@ -360,19 +424,30 @@ class InvitationError(Exception):
 
 
 @transaction.atomic
-def invitation_create(*, user: User, project: Project, email: str, role: str, message: str = "",
-                      form_token: uuid.UUID | None = None) -> Invitation:
+def invitation_create(
+    *, user: User, project: Project, email: str, role: str, message: str = "", form_token: uuid.UUID | None = None
+) -> Invitation:
     if role not in MemberRole.values:
         raise ValidationError(_("Choose a role."))
     claim_token(form_token)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        project=project, email=email.strip().lower(), role=role, message=message.strip(),
-        token_hash=hash_token(token), invited_by=user,
+        project=project,
+        email=email.strip().lower(),
+        role=role,
+        message=message.strip(),
+        token_hash=hash_token(token),
+        invited_by=user,
         expires_at=timezone.now() + timedelta(days=settings.COPRO_INVITATION_DAYS),
     )
-    activity.record(verb="projects.invited", actor=user, project=project, target=project,
-                    data={"role": role}, visibility=Visibility.STAFF)
+    activity.record(
+        verb="projects.invited",
+        actor=user,
+        project=project,
+        target=project,
+        data={"role": role},
+        visibility=Visibility.STAFF,
+    )
     notify.invitation(invitation, accept_url=settings.SITE_URL + reverse("projects:invitation", args=[token]))
     return invitation
 
@@ -386,7 +461,9 @@ def invitation_for_token(token: str) -> Invitation:
 
 def invitation_check(invitation: Invitation) -> None:
     if invitation.accepted_at is not None:
-        raise InvitationError(_("This invitation has already been used. Ask the facilitator for a new one if you need it."))
+        raise InvitationError(
+            _("This invitation has already been used. Ask the facilitator for a new one if you need it.")
+        )
     if invitation.is_expired:
         raise InvitationError(_("This invitation has expired. Ask the facilitator to send you a new one."))
 
@@ -408,8 +485,14 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     except IntegrityError:
         return Membership.objects.get(project=invitation.project, user=user)
     forget_roles(user)
-    activity.record(verb="projects.joined", actor=user, project=invitation.project, target=invitation.project,
-                    data={"role": invitation.role}, visibility=Visibility.MEMBERS)
+    activity.record(
+        verb="projects.joined",
+        actor=user,
+        project=invitation.project,
+        target=invitation.project,
+        data={"role": invitation.role},
+        visibility=Visibility.MEMBERS,
+    )
     return membership
 
 
@@ -422,13 +505,21 @@ def membership_change_role(*, user: User, membership: Membership, role: str) -> 
     membership.role = role
     membership.save(update_fields=["role"])
     forget_roles(membership.user)
-    activity.record(verb="projects.role_changed", actor=user, project=membership.project, target=membership.project,
-                    data={"role": role}, visibility=Visibility.MEMBERS)
+    activity.record(
+        verb="projects.role_changed",
+        actor=user,
+        project=membership.project,
+        target=membership.project,
+        data={"role": role},
+        visibility=Visibility.MEMBERS,
+    )
     return membership
 
 
 def _ensure_another_facilitator(membership: Membership) -> None:
-    others = Membership.objects.filter(project=membership.project, role=MemberRole.FACILITATOR).exclude(pk=membership.pk)
+    others = Membership.objects.filter(project=membership.project, role=MemberRole.FACILITATOR).exclude(
+        pk=membership.pk
+    )
     if not others.exists():
         raise ValidationError(_("A project needs at least one facilitator. Make someone else a facilitator first."))
 

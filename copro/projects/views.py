@@ -11,13 +11,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from copro.core import activity
+from copro.core.views import actor
 from copro.core.components import registry
 from copro.core.models import Visibility
 from copro.core.permissions import TABLE, Role
@@ -40,7 +41,7 @@ from copro.projects.forms import (
 )
 from copro.projects.models import Membership, Organisation, Phase, Project, ScopeChange
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def project_view(action: str = "projects.view") -> Callable[[View], View]:
@@ -48,7 +49,7 @@ def project_view(action: str = "projects.view") -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             project, role = get_project_for_user(request.user, slug, action)
             return view(request, project, role, *args, **kwargs)
 
@@ -57,9 +58,16 @@ def project_view(action: str = "projects.view") -> Callable[[View], View]:
     return decorator
 
 
-def page(request: HttpRequest, template: str, project: Project, role: Role, status: int = 200, **extra: Any) -> HttpResponse:
-    context = {"project": project, "role": role, "perms": selectors.allowed_actions(role),
-               "nav": selectors.nav(project, role), **extra}
+def page(
+    request: HttpRequest, template: str, project: Project, role: Role, status: int = 200, **extra: Any
+) -> HttpResponse:
+    context = {
+        "project": project,
+        "role": role,
+        "perms": selectors.allowed_actions(role),
+        "nav": selectors.nav(project, role),
+        **extra,
+    }
     return render(request, template, context, status=status)
 
 
@@ -79,10 +87,14 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organisation = services.organisation_create(
-            user=request.user, name=form.cleaned_data["name"], description=form.cleaned_data["description"],
+            user=actor(request),
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
             form_token=form.cleaned_data["form_token"],
         )
-        messages.success(request, _("%(name)s is registered. You are its first member of staff.") % {"name": organisation.name})
+        messages.success(
+            request, _("%(name)s is registered. You are its first member of staff.") % {"name": organisation.name}
+        )
         return redirect("projects:create")
     return render(request, "projects/organisation_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -90,25 +102,33 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = get_object_or_404(Organisation, slug=slug)
     projects = [p for p in selectors.projects_listed(request.user) if p.organisation_id == organisation.pk]
-    is_staff = request.user.is_authenticated and organisation.memberships.filter(user=request.user).exists()
-    return render(request, "projects/organisation_detail.html",
-                  {"organisation": organisation, "projects": projects, "is_staff": is_staff})
+    is_staff = request.user.is_authenticated and organisation.memberships.filter(user=actor(request)).exists()
+    return render(
+        request,
+        "projects/organisation_detail.html",
+        {"organisation": organisation, "projects": projects, "is_staff": is_staff},
+    )
 
 
 @login_required
 def project_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.organisation_memberships.exists():
+    if not actor(request).organisation_memberships.exists():
         return render(request, "projects/needs_organisation.html", status=403)
-    form = ProjectCreateForm(request.POST or None, user=request.user)
+    form = ProjectCreateForm(request.POST or None, user=actor(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not can_create_project_in(request.user, data["organisation"].pk):
             raise PermissionDenied
         try:
             project = services.project_create(
-                user=request.user, organisation=data["organisation"], title=data["title"], purpose=data["purpose"],
-                visibility=data["visibility"], budget_amount=data["budget_amount"],
-                budget_currency=data["budget_currency"], can_influence=data["can_influence"],
+                user=actor(request),
+                organisation=data["organisation"],
+                title=data["title"],
+                purpose=data["purpose"],
+                visibility=data["visibility"],
+                budget_amount=data["budget_amount"],
+                budget_currency=data["budget_currency"],
+                can_influence=data["can_influence"],
                 fixed=[services.FixedLine(text, reason) for text, reason in data["fixed"]],
                 form_token=data["form_token"],
             )
@@ -133,8 +153,11 @@ def project_edit(request: HttpRequest, project: Project, role: Role) -> HttpResp
     form = ProjectEditForm(request.POST or None, instance=Project.objects.get(pk=project.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.project_update(user=request.user, project=project,
-                                    changes={k: form.cleaned_data[k] for k in ProjectEditForm.Meta.fields})
+            services.project_update(
+                user=actor(request),
+                project=project,
+                changes={k: form.cleaned_data[k] for k in ProjectEditForm.Meta.fields},
+            )
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
@@ -153,8 +176,14 @@ def scope(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
             data = propose_form.cleaned_data
             try:
                 change = services.scope_change_propose(
-                    user=request.user, project=project, action=data["action"], kind=data["kind"], text=data["text"],
-                    reason=data["reason"], explanation=data["explanation"], item=data["item"],
+                    user=actor(request),
+                    project=project,
+                    action=data["action"],
+                    kind=data["kind"],
+                    text=data["text"],
+                    reason=data["reason"],
+                    explanation=data["explanation"],
+                    item=data["item"],
                     form_token=data["form_token"],
                 )
             except ValidationError as error:
@@ -163,12 +192,24 @@ def scope(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
                 if change.status == ScopeChange.Status.AGREED:
                     messages.success(request, _("The scope is updated, and members have been told."))
                 else:
-                    messages.success(request, _("Your proposal is shared. It takes effect when both facilitators and participants agree."))
+                    messages.success(
+                        request,
+                        _("Your proposal is shared. It takes effect when both facilitators and participants agree."),
+                    )
                 return redirect("projects:scope", project.slug)
     context = selectors.scope_context(project, request.user)
-    return page(request, "projects/scope.html", project, role, status=400 if propose_form.errors else 200,
-                propose_form=propose_form, respond_form=ScopeRespondForm(), close_form=ScopeCloseForm(),
-                needs_agreement=services.scope_needs_agreement(project), **context)
+    return page(
+        request,
+        "projects/scope.html",
+        project,
+        role,
+        status=400 if propose_form.errors else 200,
+        propose_form=propose_form,
+        respond_form=ScopeRespondForm(),
+        close_form=ScopeCloseForm(),
+        needs_agreement=services.scope_needs_agreement(project),
+        **context,
+    )
 
 
 def _load_change(project: Project, change_id: int) -> ScopeChange:
@@ -185,8 +226,12 @@ def scope_respond(request: HttpRequest, project: Project, role: Role, change_id:
     form = ScopeRespondForm(request.POST)
     if form.is_valid():
         try:
-            services.scope_change_respond(user=request.user, change=change, agrees=form.cleaned_data["agrees"],
-                                          comment=form.cleaned_data["comment"])
+            services.scope_change_respond(
+                user=actor(request),
+                change=change,
+                agrees=form.cleaned_data["agrees"],
+                comment=form.cleaned_data["comment"],
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("projects:scope", project.slug)
@@ -205,7 +250,7 @@ def scope_close(request: HttpRequest, project: Project, role: Role, change_id: i
     form = ScopeCloseForm(request.POST)
     note = form.data.get("note", "")[:2000]
     try:
-        services.scope_change_close(user=request.user, change=change, note=note, withdraw=withdraw)
+        services.scope_change_close(user=actor(request), change=change, note=note, withdraw=withdraw)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return page(request, "projects/scope_respond.html", project, role, status=400, form=form, change=change)
@@ -219,15 +264,29 @@ def timeline(request: HttpRequest, project: Project, role: Role) -> HttpResponse
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.phase_add(user=request.user, project=project, name=data["name"], description=data["description"],
-                               starts_on=data["starts_on"], ends_on=data["ends_on"], form_token=data["form_token"])
+            services.phase_add(
+                user=actor(request),
+                project=project,
+                name=data["name"],
+                description=data["description"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                form_token=data["form_token"],
+            )
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
             messages.success(request, _("The phase is added to the timeline."))
             return redirect("projects:timeline", project.slug)
-    return page(request, "projects/timeline.html", project, role, status=400 if form.errors else 200,
-                form=form, phases=project.phases.all())
+    return page(
+        request,
+        "projects/timeline.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        form=form,
+        phases=project.phases.all(),
+    )
 
 
 @require_POST
@@ -236,25 +295,35 @@ def phase_remove(request: HttpRequest, project: Project, role: Role, phase_id: i
     phase = Phase.objects.filter(project=project, pk=phase_id).first()
     if phase is None:
         raise Http404
-    services.phase_remove(user=request.user, phase=phase)
+    services.phase_remove(user=actor(request), phase=phase)
     messages.success(request, _("The phase is removed."))
     return redirect("projects:timeline", project.slug)
 
 
 @project_view("projects.edit")
 def decision_rules(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
-    initial = {"decision_method": project.decision_method, "decision_rules": project.decision_rules,
-               "voting_roles": project.voting_roles,
-               **{f"weight_{r}": int(project.vote_weights.get(r, 1)) for r in ("participant", "expert", "facilitator", "observer")}}
+    initial = {
+        "decision_method": project.decision_method,
+        "decision_rules": project.decision_rules,
+        "voting_roles": project.voting_roles,
+        **{
+            f"weight_{r}": int(project.vote_weights.get(r, 1))
+            for r in ("participant", "expert", "facilitator", "observer")
+        },
+    }
     form = DecisionRulesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.project_update(user=request.user, project=project, changes={
-                "decision_method": form.cleaned_data["decision_method"],
-                "decision_rules": form.cleaned_data["decision_rules"],
-                "voting_roles": form.cleaned_data["voting_roles"],
-                "vote_weights": form.vote_weights(),
-            })
+            services.project_update(
+                user=actor(request),
+                project=project,
+                changes={
+                    "decision_method": form.cleaned_data["decision_method"],
+                    "decision_rules": form.cleaned_data["decision_rules"],
+                    "voting_roles": form.cleaned_data["voting_roles"],
+                    "vote_weights": form.vote_weights(),
+                },
+            )
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
@@ -276,14 +345,29 @@ def engagement(request: HttpRequest, project: Project, role: Role) -> HttpRespon
         if "suggest" in request.POST or not level:
             if not answers:
                 form.add_error(None, _("Answer at least one question to get a suggestion."))
-            return page(request, "projects/engagement.html", project, role, status=400 if form.errors else 200,
-                        form=EngagementForm(initial={**{f"q_{k}": v for k, v in answers.items()}, "level": suggestion}),
-                        suggestion=suggestion, levels=frameworks.LEVELS)
-        services.engagement_set(user=request.user, project=project, answers=answers, level=level)
+            return page(
+                request,
+                "projects/engagement.html",
+                project,
+                role,
+                status=400 if form.errors else 200,
+                form=EngagementForm(initial={**{f"q_{k}": v for k, v in answers.items()}, "level": suggestion}),
+                suggestion=suggestion,
+                levels=frameworks.LEVELS,
+            )
+        services.engagement_set(user=actor(request), project=project, answers=answers, level=level)
         messages.success(request, _("The engagement level is saved."))
         return redirect("projects:detail", project.slug)
-    return page(request, "projects/engagement.html", project, role, status=400 if form.errors else 200,
-                form=form, suggestion=suggestion, levels=frameworks.LEVELS)
+    return page(
+        request,
+        "projects/engagement.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        form=form,
+        suggestion=suggestion,
+        levels=frameworks.LEVELS,
+    )
 
 
 @project_view("projects.edit")
@@ -291,11 +375,18 @@ def cynefin(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     initial = {k: ("yes" if v else "no") for k, v in project.cynefin_answers.items()}
     form = CynefinForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.cynefin_set(user=request.user, project=project, answers=form.answers())
+        services.cynefin_set(user=actor(request), project=project, answers=form.answers())
         messages.success(request, _("Saved. Read the advice for this kind of problem below."))
         return redirect(reverse("projects:detail", args=[project.slug]) + "#kind-of-problem")
-    return page(request, "projects/cynefin.html", project, role, status=400 if form.errors else 200,
-                form=form, domains=frameworks.DOMAINS)
+    return page(
+        request,
+        "projects/cynefin.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        form=form,
+        domains=frameworks.DOMAINS,
+    )
 
 
 @project_view("projects.view_dashboard")
@@ -306,8 +397,13 @@ def steps(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
         form = StepForm(request.POST)
         if form.is_valid():
             try:
-                services.step_update(user=request.user, project=project, step=form.cleaned_data["step"],
-                                     done=form.cleaned_data["done"], evidence=form.cleaned_data["evidence"])
+                services.step_update(
+                    user=actor(request),
+                    project=project,
+                    step=form.cleaned_data["step"],
+                    done=form.cleaned_data["done"],
+                    evidence=form.cleaned_data["evidence"],
+                )
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
                 return redirect("projects:steps", project.slug)
@@ -317,9 +413,18 @@ def steps(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     rows = []
     for key, name, help_text in frameworks.STEPS:
         c = checks.get(key)
-        rows.append({"key": key, "name": name, "help": help_text, "check": c,
-                     "form": StepForm(initial={"step": key, "done": c.done if c else False,
-                                                "evidence": c.evidence if c else ""}, prefix=key)})
+        rows.append(
+            {
+                "key": key,
+                "name": name,
+                "help": help_text,
+                "check": c,
+                "form": StepForm(
+                    initial={"step": key, "done": c.done if c else False, "evidence": c.evidence if c else ""},
+                    prefix=key,
+                ),
+            }
+        )
     return page(request, "projects/steps.html", project, role, rows=rows)
 
 
@@ -334,12 +439,25 @@ def members(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
         form = InviteForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            services.invitation_create(user=request.user, project=project, email=data["email"], role=data["role"],
-                                       message=data["message"], form_token=data["form_token"])
+            services.invitation_create(
+                user=actor(request),
+                project=project,
+                email=data["email"],
+                role=data["role"],
+                message=data["message"],
+                form_token=data["form_token"],
+            )
             messages.success(request, _("The invitation is on its way."))
             return redirect("projects:members", project.slug)
-    return page(request, "projects/members.html", project, role, status=400 if form.errors else 200,
-                form=form, **selectors.members_context(project, role))
+    return page(
+        request,
+        "projects/members.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        form=form,
+        **selectors.members_context(project, role),
+    )
 
 
 @require_POST
@@ -353,7 +471,7 @@ def member_role(request: HttpRequest, project: Project, role: Role, membership_i
         messages.error(request, _("Choose a role."))
         return redirect("projects:members", project.slug)
     try:
-        services.membership_change_role(user=request.user, membership=membership, role=form.cleaned_data["role"])
+        services.membership_change_role(user=actor(request), membership=membership, role=form.cleaned_data["role"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -365,11 +483,13 @@ def member_role(request: HttpRequest, project: Project, role: Role, membership_i
 @project_view("projects.leave")
 def leave(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     try:
-        services.membership_leave(user=request.user, project=project)
+        services.membership_leave(user=actor(request), project=project)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("projects:members", project.slug)
-    messages.success(request, _("You have stepped back from %(project)s. Thank you for taking part.") % {"project": project.title})
+    messages.success(
+        request, _("You have stepped back from %(project)s. Thank you for taking part.") % {"project": project.title}
+    )
     return redirect("home")
 
 
@@ -383,13 +503,16 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
         try:
-            membership = services.invitation_accept(user=request.user, token=token)
+            membership = services.invitation_accept(user=actor(request), token=token)
         except services.InvitationError as error:
             return render(request, "projects/invitation_invalid.html", {"message": str(error)}, status=410)
         messages.success(request, _("Welcome! You have joined %(project)s.") % {"project": membership.project.title})
         return redirect(reverse("projects:scope", args=[membership.project.slug]))
-    return render(request, "projects/invitation.html", {"invitation": invitation,
-                                                         "scope": selectors.current_scope(invitation.project)})
+    return render(
+        request,
+        "projects/invitation.html",
+        {"invitation": invitation, "scope": selectors.current_scope(invitation.project)},
+    )
 
 
 # --- Activity, audit, dashboard, exports -------------------------------------------------------------
@@ -423,7 +546,7 @@ class _Echo:
 
 
 @project_view()
-def export(request: HttpRequest, project: Project, role: Role, name: str, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, project: Project, role: Role, name: str, fmt: str) -> HttpResponseBase:
     spec = registry.export(name)
     if spec is None or fmt not in ("csv", "json"):
         raise Http404
@@ -431,9 +554,11 @@ def export(request: HttpRequest, project: Project, role: Role, name: str, fmt: s
     rows = spec.rows(project)
     filename = f"{project.slug}-{name}.{fmt}"
     if fmt == "json":
-        response: HttpResponse = HttpResponse(json.dumps(list(rows), ensure_ascii=False, indent=1),
-                                              content_type="application/json; charset=utf-8")
+        response: HttpResponseBase = HttpResponse(
+            json.dumps(list(rows), ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
+        )
     else:
+
         def stream() -> Any:
             writer = None
             echo = _Echo()

@@ -14,8 +14,14 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The flags the machine needs: no sandbox as root, no GPU, and no background connections out
 # (this network is closed; Chromium would otherwise keep trying to reach Google's hosts).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -65,7 +71,9 @@ AXE = Axe()
 
 def axe_serious(page: Any) -> list[str]:
     """Run axe-core on the page; return the serious and critical violations (WCAG 2.x A/AA)."""
-    results = AXE.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+    results = AXE.run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+    )
     return [
         f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]

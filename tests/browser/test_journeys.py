@@ -42,7 +42,9 @@ def sign_up(page, live_server, outbox, email: str, name: str) -> None:
     page.wait_for_load_state()
 
 
-def test_facilitator_sets_up_a_project_and_a_participant_joins_and_sees_the_scope(new_page, live_server, outbox, run_tasks, settings):
+def test_facilitator_sets_up_a_project_and_a_participant_joins_and_sees_the_scope(
+    new_page, live_server, outbox, run_tasks, settings
+):
     settings.SITE_URL = live_server.url
     tab = new_page()
     page = tab.page

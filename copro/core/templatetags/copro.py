@@ -35,7 +35,7 @@ def widget(field: Any, **attrs: Any) -> SafeString:
         attrs["aria-describedby"] = " ".join(described)
     if field.field.required and field.widget_type not in ("checkbox", "radioselect", "checkboxselectmultiple"):
         attrs["required"] = True
-    return field.as_widget(attrs=attrs)  # type: ignore[no-any-return]
+    return field.as_widget(attrs=attrs)
 
 
 @register.filter

@@ -36,8 +36,8 @@ class Command(BaseCommand):
         else:
             self._load()
             self.stdout.write(self.style.SUCCESS("Demo organisation and project loaded."))
-        self.stdout.write("\nDemo sign-ins (password for all: %s):" % DEMO_PASSWORD)
-        for email, name, role, _lang in PEOPLE:
+        self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for email, _name, role, _lang in PEOPLE:
             self.stdout.write(f"  {email:40} {role.label}")
         self.stdout.write(
             "The facilitator is organisation staff, so Copro asks them to set up an authenticator app "
@@ -55,7 +55,9 @@ class Command(BaseCommand):
         organisation = services.organisation_create(
             user=facilitator,
             name="Cyngor Bro Demo",
-            description="A (fictional) county borough council in south Wales, running services with the people who use them.",
+            description=(
+                "A (fictional) county borough council in south Wales, running services with the people who use them."
+            ),
         )
         organisation.slug = "cyngor-bro-demo"
         organisation.save(update_fields=["slug"])
@@ -106,19 +108,43 @@ class Command(BaseCommand):
             ("Decide together", 76, 100),
             ("Build and report back", 101, 330),
         ]:
-            services.phase_add(user=facilitator, project=project, name=name,
-                               starts_on=today + timedelta(days=start), ends_on=today + timedelta(days=end))
-        services.engagement_set(user=facilitator, project=project, level="participation",
-                                answers={"why": "participation", "decide": "participation", "voice": "participation",
-                                         "work": "participation"})
-        services.cynefin_set(user=facilitator, project=project,
-                             answers={"crisis": False, "obvious": False, "analysable": False})
-        services.step_update(user=facilitator, project=project, step="awareness", done=True,
-                             evidence="Letters home from all three schools; stalls at two school gates; 180 people on the map.")
+            services.phase_add(
+                user=facilitator,
+                project=project,
+                name=name,
+                starts_on=today + timedelta(days=start),
+                ends_on=today + timedelta(days=end),
+            )
+        services.engagement_set(
+            user=facilitator,
+            project=project,
+            level="participation",
+            answers={
+                "why": "participation",
+                "decide": "participation",
+                "voice": "participation",
+                "work": "participation",
+            },
+        )
+        services.cynefin_set(
+            user=facilitator, project=project, answers={"crisis": False, "obvious": False, "analysable": False}
+        )
+        services.step_update(
+            user=facilitator,
+            project=project,
+            step="awareness",
+            done=True,
+            evidence="Letters home from all three schools; stalls at two school gates; 180 people on the map.",
+        )
         for email, _name, role, _lang in PEOPLE[1:]:
             Membership.objects.create(project=project, user=users[email], role=role)
         update_services.update_publish(
-            user=facilitator, project=project, title="The community map is open",
-            body="Tell us where walking or cycling to school feels unsafe. Paper maps are at the library and both school offices.",
+            user=facilitator,
+            project=project,
+            title="The community map is open",
+            body=(
+                "Tell us where walking or cycling to school feels unsafe. "
+                "Paper maps are at the library and both school offices."
+            ),
             visibility=Visibility.PUBLIC,
         )
