@@ -98,8 +98,15 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def run_tasks() -> Callable[[], None]:
-    """Run every queued background task with the real database worker, then return."""
+def run_tasks(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Run every queued background task with the real database worker, then return.
+
+    The worker drops "old" database connections between tasks; inside a test's transaction that would
+    drop the test's own connection (on PostgreSQL), so here it keeps it. Everything else is the real worker.
+    """
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run() -> None:
         call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0)

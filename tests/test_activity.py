@@ -33,16 +33,22 @@ def realistic_history(world: Any) -> list[ActivityEntry]:
     """A project's first weeks, written through the real services."""
     facilitator = world.facilitator
     project = project_services.project_create(
-        user=facilitator, organisation=world.project.organisation, title="Library opening hours",
-        purpose="Decide the opening hours together.", visibility=ProjectVisibility.PUBLIC,
-        can_influence=["Opening hours"], fixed=[project_services.FixedLine("The budget", "Set by the council")],
+        user=facilitator,
+        organisation=world.project.organisation,
+        title="Library opening hours",
+        purpose="Decide the opening hours together.",
+        visibility=ProjectVisibility.PUBLIC,
+        can_influence=["Opening hours"],
+        fixed=[project_services.FixedLine("The budget", "Set by the council")],
     )
-    project_services.phase_add(user=facilitator, project=project, name="Listen", starts_on=date(2025, 1, 6),
-                               ends_on=date(2025, 2, 7))
+    project_services.phase_add(
+        user=facilitator, project=project, name="Listen", starts_on=date(2025, 1, 6), ends_on=date(2025, 2, 7)
+    )
     project_services.invitation_create(user=facilitator, project=project, email="new@example.org", role="participant")
     update_services.update_publish(user=facilitator, project=project, title="We have started", body="Hello")
-    update_services.update_publish(user=facilitator, project=project, title="Draft plan", body="For members",
-                                   visibility=Visibility.MEMBERS)
+    update_services.update_publish(
+        user=facilitator, project=project, title="Draft plan", body="For members", visibility=Visibility.MEMBERS
+    )
     subscription = update_services.subscribe(project=project, email="reader@example.org", language="cy")
     update_services.subscription_confirm(subscription=subscription)
     update_services.unsubscribe(subscription=subscription)
@@ -82,8 +88,14 @@ def test_each_entry_is_chained_to_the_one_before_and_a_realistic_history_verifie
     entries = realistic_history(world)
 
     assert [e.verb for e in entries] == [
-        "projects.created", "projects.phase_added", "projects.invited", "updates.published", "updates.published",
-        "updates.subscribed", "updates.unsubscribed", "projects.updated",
+        "projects.created",
+        "projects.phase_added",
+        "projects.invited",
+        "updates.published",
+        "updates.published",
+        "updates.subscribed",
+        "updates.unsubscribed",
+        "projects.updated",
     ]
     assert entries[0].prev_hash == GENESIS_HASH
     for before, after in pairwise(entries):
@@ -114,8 +126,9 @@ def test_the_log_cannot_be_changed_or_emptied_through_django(world):
     with pytest.raises(AppendOnlyError):
         ActivityEntry.objects.bulk_update([entry], ["data"])
     with pytest.raises(AppendOnlyError):
-        ActivityEntry.objects.bulk_create([entry], update_conflicts=True, unique_fields=["hash"],
-                                          update_fields=["data"])
+        ActivityEntry.objects.bulk_create(
+            [entry], update_conflicts=True, unique_fields=["hash"], update_fields=["data"]
+        )
     with pytest.raises(AppendOnlyError):
         entry.project.activity.all().delete()
 
@@ -175,8 +188,10 @@ def test_an_entry_slipped_in_with_a_recomputed_hash_still_breaks_the_link_to_the
     entries = realistic_history(world)
     forged = entries[3]
     forged.target_label = "A different title"
-    tamper("UPDATE core_activityentry SET target_label = %s, hash = %s WHERE id = %s",
-           [forged.target_label, forged.compute_hash(), forged.pk])
+    tamper(
+        "UPDATE core_activityentry SET target_label = %s, hash = %s WHERE id = %s",
+        [forged.target_label, forged.compute_hash(), forged.pk],
+    )
     with pytest.raises(CommandError, match=rf"broken at entry #{entries[4].pk} "):
         audit_verify()
 
@@ -187,8 +202,10 @@ def test_an_entry_slipped_in_with_a_recomputed_hash_still_breaks_the_link_to_the
 @pytest.mark.django_db(transaction=True)
 def test_appends_from_many_threads_at_once_form_one_linear_chain():
     if connection.vendor == "sqlite":
-        pytest.skip("SQLite's in-memory test database cannot take writes from several threads at once "
-                    "(shared-cache locks are not retried); the race is shown on PostgreSQL (DATABASE_URL).")
+        pytest.skip(
+            "SQLite's in-memory test database cannot take writes from several threads at once "
+            "(shared-cache locks are not retried); the race is shown on PostgreSQL (DATABASE_URL)."
+        )
     project = factories.ProjectFactory()
     threads_count, per_thread = 8, 5
     start = threading.Barrier(threads_count)
@@ -200,8 +217,13 @@ def test_appends_from_many_threads_at_once_form_one_linear_chain():
             for i in range(per_thread):
                 # Inside a transaction, as services call it: the append is not visible until commit.
                 with transaction.atomic():
-                    activity.record(verb="projects.step_updated", actor=None, project=project,
-                                    data={"step": f"{n}-{i}"}, visibility=Visibility.MEMBERS)
+                    activity.record(
+                        verb="projects.step_updated",
+                        actor=None,
+                        project=project,
+                        data={"step": f"{n}-{i}"},
+                        visibility=Visibility.MEMBERS,
+                    )
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
@@ -228,12 +250,12 @@ def test_appends_from_many_threads_at_once_form_one_linear_chain():
 def test_the_activity_page_shows_public_entries_to_all_members_entries_to_members_and_staff_entries_to_nobody(world):
     project = world.project
     update_services.update_publish(user=world.facilitator, project=project, title="Open news", body="Hello")
-    update_services.update_publish(user=world.facilitator, project=project, title="Members draft", body="Hi",
-                                   visibility=Visibility.MEMBERS)
+    update_services.update_publish(
+        user=world.facilitator, project=project, title="Members draft", body="Hi", visibility=Visibility.MEMBERS
+    )
     subscription = update_services.subscribe(project=project, email="reader@example.org", language="en")
     update_services.subscription_confirm(subscription=subscription)
-    project_services.invitation_create(user=world.facilitator, project=project, email="new@example.org",
-                                       role="expert")
+    project_services.invitation_create(user=world.facilitator, project=project, email="new@example.org", role="expert")
 
     for persona in PERSONAS:
         response = world.client(persona).get(f"/p/{project.slug}/activity/")
@@ -295,33 +317,54 @@ def test_an_entry_names_its_actor_as_they_are_called_now_and_an_erased_person_as
 def test_every_state_change_through_the_updates_services_writes_exactly_one_entry(world, outbox):
     project, facilitator = world.project, world.facilitator
 
-    assert new_entries_after(lambda: update_services.update_publish(
-        user=facilitator, project=project, title="Public", body="Text")) == [("updates.published", "public")]
-    assert new_entries_after(lambda: update_services.update_publish(
-        user=facilitator, project=project, title="Members", body="Text", visibility=Visibility.MEMBERS,
-    )) == [("updates.published", "members")]
+    assert new_entries_after(
+        lambda: update_services.update_publish(user=facilitator, project=project, title="Public", body="Text")
+    ) == [("updates.published", "public")]
+    assert new_entries_after(
+        lambda: update_services.update_publish(
+            user=facilitator,
+            project=project,
+            title="Members",
+            body="Text",
+            visibility=Visibility.MEMBERS,
+        )
+    ) == [("updates.published", "members")]
     published = ActivityEntry.objects.filter(verb="updates.published").order_by("id").first()
     assert published is not None
     assert (published.actor_id, published.project_id, published.target_type) == (
-        facilitator.pk, project.pk, "updates.update")
+        facilitator.pk,
+        project.pk,
+        "updates.update",
+    )
 
     # Asking to subscribe changes nothing anyone relies on until the address is confirmed (and an
     # anonymous form must not grow the permanent log), so it writes no entry.
     subscriptions: list[Subscription] = []
-    assert new_entries_after(lambda: subscriptions.append(update_services.subscribe(
-        project=project, email="reader@example.org", language="en"))) == []
+    assert (
+        new_entries_after(
+            lambda: subscriptions.append(
+                update_services.subscribe(project=project, email="reader@example.org", language="en")
+            )
+        )
+        == []
+    )
     subscription = subscriptions[0]
     assert new_entries_after(lambda: update_services.subscription_confirm(subscription=subscription)) == [
-        ("updates.subscribed", "staff")]
+        ("updates.subscribed", "staff")
+    ]
     assert new_entries_after(lambda: update_services.subscription_confirm(subscription=subscription)) == []
     assert new_entries_after(lambda: update_services.unsubscribe(subscription=subscription)) == [
-        ("updates.unsubscribed", "staff")]
+        ("updates.unsubscribed", "staff")
+    ]
     assert new_entries_after(lambda: update_services.unsubscribe(subscription=subscription)) == []
-    assert new_entries_after(lambda: update_services.subscribe(
-        project=project, email="reader@example.org", language="en")) == []
+    assert (
+        new_entries_after(lambda: update_services.subscribe(project=project, email="reader@example.org", language="en"))
+        == []
+    )
     subscription.refresh_from_db()
     assert new_entries_after(lambda: update_services.subscription_confirm(subscription=subscription)) == [
-        ("updates.subscribed", "staff")]
+        ("updates.subscribed", "staff")
+    ]
 
     # Subscription entries hold no personal data: no address, no subscription id, no actor.
     for entry in ActivityEntry.objects.filter(verb__in=["updates.subscribed", "updates.unsubscribed"]):
@@ -339,8 +382,9 @@ def test_every_state_change_through_the_updates_services_writes_exactly_one_entr
 
     def repeated() -> None:
         with pytest.raises(DuplicateSubmission):
-            update_services.update_publish(user=facilitator, project=project, title="Once", body="Text",
-                                           form_token=token)
+            update_services.update_publish(
+                user=facilitator, project=project, title="Once", body="Text", form_token=token
+            )
 
     assert new_entries_after(repeated) == []
 

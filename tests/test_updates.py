@@ -31,7 +31,6 @@ from django_tasks_db.models import DBTaskResult
 from copro.core.components import registry
 from copro.core.email import send_now
 from copro.core.models import ActivityEntry, Visibility
-from copro.projects.models import ProjectVisibility
 from copro.updates import services, tasks
 from copro.updates.models import Delivery, Subscription, Update
 from tests import factories
@@ -149,7 +148,9 @@ def mail_server(settings: Any) -> Iterator[Callable[..., MailServer]]:
     """Start a misbehaving SMTP server and point Django's email settings at it."""
     servers: list[MailServer] = []
 
-    def start(*, port: int | None = None, refuse: set[str] | None = None, go_down_after: int | None = None) -> MailServer:
+    def start(
+        *, port: int | None = None, refuse: set[str] | None = None, go_down_after: int | None = None
+    ) -> MailServer:
         server = MailServer(port or free_port(), refuse or set(), go_down_after)
         server.controller.start()
         servers.append(server)
@@ -191,8 +192,11 @@ def test_a_visitor_subscribes_confirms_with_a_button_and_receives_published_upda
     subscription.refresh_from_db()
     assert subscription.is_active
 
-    published = publish_page(world, title="Road works & the new crossing",
-                             body="<p>We <strong>fixed</strong> the crossing & the lights.</p><p>Thank you.</p>")
+    published = publish_page(
+        world,
+        title="Road works & the new crossing",
+        body="<p>We <strong>fixed</strong> the crossing & the lights.</p><p>Thank you.</p>",
+    )
     assert published.status_code == 302
     run_tasks()
 
@@ -267,7 +271,10 @@ def test_a_mail_program_unsubscribes_in_one_click_without_a_csrf_cookie_and_resu
     assert visitor.post(new_confirm_path, {}).status_code == 200
     services.update_publish(user=world.facilitator, project=world.project, title="Fourth", body="Four")
     run_tasks()
-    assert [m["Subject"].split(": ")[-1].strip() for m in updates_to(outbox, "leaver@example.org")] == ["First", "Fourth"]
+    assert [m["Subject"].split(": ")[-1].strip() for m in updates_to(outbox, "leaver@example.org")] == [
+        "First",
+        "Fourth",
+    ]
 
 
 # --- 3. No enumeration, no duplicates --------------------------------------------------------------
@@ -298,9 +305,7 @@ def test_subscribing_an_address_that_is_already_confirmed_looks_exactly_like_a_n
     assert outbox.to("known@example.org") == []
 
 
-def test_a_double_submitted_subscription_creates_one_subscription_and_sends_one_confirmation(
-    world, outbox, run_tasks
-):
+def test_a_double_submitted_subscription_creates_one_subscription_and_sends_one_confirmation(world, outbox, run_tasks):
     visitor = world.client("anonymous")
     url = f"/p/{world.project.slug}/updates/subscribe/"
     first = visitor.post(url, {"email": "twice@example.org"})
@@ -313,8 +318,10 @@ def test_a_double_submitted_subscription_creates_one_subscription_and_sends_one_
 
 def test_two_requests_subscribing_the_same_address_at_the_same_moment_create_one_subscription(outbox, run_tasks):
     if connection.vendor == "sqlite":
-        pytest.skip("SQLite's in-memory test database cannot take writes from several threads at once; "
-                    "the race is shown on PostgreSQL (DATABASE_URL).")
+        pytest.skip(
+            "SQLite's in-memory test database cannot take writes from several threads at once; "
+            "the race is shown on PostgreSQL (DATABASE_URL)."
+        )
     project = factories.ProjectFactory()
     start = threading.Barrier(4)
     errors: list[BaseException] = []
@@ -411,14 +418,19 @@ def test_an_address_the_mail_server_refuses_is_recorded_as_failed_and_the_others
     assert "550" in failed.error and failed.sent_at is None
     assert Delivery.objects.filter(update=update, status=Delivery.Status.SENT).count() == 4
     assert set(recipients(relay.messages)) == {
-        "fine0@example.org", "fine1@example.org", "also-fine0@example.org", "also-fine1@example.org"
+        "fine0@example.org",
+        "fine1@example.org",
+        "also-fine0@example.org",
+        "also-fine1@example.org",
     }
 
 
 def test_two_workers_sending_the_same_update_at_once_send_each_subscriber_one_copy(outbox):
     if connection.vendor == "sqlite":
-        pytest.skip("SQLite's in-memory test database cannot take writes from several threads at once; "
-                    "two workers racing is shown on PostgreSQL (DATABASE_URL).")
+        pytest.skip(
+            "SQLite's in-memory test database cannot take writes from several threads at once; "
+            "two workers racing is shown on PostgreSQL (DATABASE_URL)."
+        )
     facilitator = factories.UserFactory()
     project = factories.ProjectFactory(created_by=facilitator)
     factories.MembershipFactory(project=project, user=facilitator, role="facilitator")
@@ -451,8 +463,13 @@ def test_two_workers_sending_the_same_update_at_once_send_each_subscriber_one_co
 def test_members_only_updates_are_not_emailed_and_only_members_can_read_them(world, outbox, run_tasks):
     confirmed_subscribers(world.project, 1)
     services.update_publish(user=world.facilitator, project=world.project, title="Open news", body="For all")
-    secret = services.update_publish(user=world.facilitator, project=world.project, title="Draft budget for members",
-                                     body="Only for members", visibility=Visibility.MEMBERS)
+    secret = services.update_publish(
+        user=world.facilitator,
+        project=world.project,
+        title="Draft budget for members",
+        body="Only for members",
+        visibility=Visibility.MEMBERS,
+    )
     run_tasks()
     assert [m["Subject"].split(": ")[-1].strip() for m in outbox.to("reader0@example.org")] == ["Open news"]
     assert not Delivery.objects.filter(update=secret).exists()
@@ -512,8 +529,9 @@ def test_a_facilitator_publishes_through_the_api_with_the_csrf_header_and_the_bo
 def test_the_api_refuses_a_signed_in_write_without_the_csrf_header(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.facilitator)
-    response = client.post(f"/api/projects/{world.project.slug}/updates/", {"title": "T", "body": "B"},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/projects/{world.project.slug}/updates/", {"title": "T", "body": "B"}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert not Update.objects.exists()
 
@@ -616,17 +634,26 @@ def test_hostile_update_text_is_escaped_or_sanitised_on_pages_and_in_emails(worl
 def test_the_updates_export_lists_public_updates_only_and_neutralises_spreadsheet_formulas(world):
     world.facilitator.display_name = "@facilitator"
     world.facilitator.save()
-    services.update_publish(user=world.facilitator, project=world.project,
-                            title='=HYPERLINK("http://evil.example","click")', body="+1+2 & more")
+    services.update_publish(
+        user=world.facilitator,
+        project=world.project,
+        title='=HYPERLINK("http://evil.example","click")',
+        body="+1+2 & more",
+    )
     services.update_publish(user=world.facilitator, project=world.project, title="-10 degrees", body="Cold")
-    services.update_publish(user=world.facilitator, project=world.project, title="Members only plan",
-                            body="Secret", visibility=Visibility.MEMBERS)
+    services.update_publish(
+        user=world.facilitator,
+        project=world.project,
+        title="Members only plan",
+        body="Secret",
+        visibility=Visibility.MEMBERS,
+    )
     client = world.client("anonymous")
 
     response = client.get(f"/p/{world.project.slug}/export/updates.csv")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert sorted(row["title"] for row in rows) == ["'-10 degrees", "'=HYPERLINK(\"http://evil.example\",\"click\")"]
+    assert sorted(row["title"] for row in rows) == ["'-10 degrees", '\'=HYPERLINK("http://evil.example","click")']
     formula = next(row for row in rows if "HYPERLINK" in row["title"])
     assert formula["text"] == "'+1+2 & more"
     assert {row["author"] for row in rows} == {"'@facilitator"}
@@ -645,8 +672,7 @@ def test_the_dashboard_counts_only_confirmed_subscribers_who_have_not_unsubscrib
     Subscription.objects.create(project=world.project, email="pending@example.org")
     Subscription.objects.create(project=world.project, email="active1@example.org", confirmed_at=now)
     Subscription.objects.create(project=world.project, email="active2@example.org", confirmed_at=now)
-    Subscription.objects.create(project=world.project, email="gone@example.org", confirmed_at=now,
-                                unsubscribed_at=now)
+    Subscription.objects.create(project=world.project, email="gone@example.org", confirmed_at=now, unsubscribed_at=now)
     Subscription.objects.create(project=world.private_project, email="elsewhere@example.org", confirmed_at=now)
     services.update_publish(user=world.facilitator, project=world.project, title="One", body="Text")
 

@@ -32,6 +32,7 @@ def _remember_language(response: HttpResponse, language: str) -> None:
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=_LANGUAGE_COOKIE_AGE, samesite="Lax")
 
 
+@never_cache  # personal details: not kept in the cache of a shared computer
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
@@ -44,6 +45,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@never_cache
 @login_required
 def download_my_data(request: HttpRequest) -> HttpResponse:
     data = services.account_export(user=_person(request))
@@ -55,6 +57,7 @@ def download_my_data(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@never_cache
 @login_required
 def delete_account(request: HttpRequest) -> HttpResponse:
     user = _person(request)

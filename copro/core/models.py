@@ -90,6 +90,14 @@ class ActivityEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.verb}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("The activity log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("The activity log is append-only.")
+
     def canonical(self) -> bytes:
         content = {
             "created_at": self.created_at.isoformat(),
@@ -108,14 +116,6 @@ class ActivityEntry(models.Model):
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("The activity log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("The activity log is append-only.")
-
 
 class ResourceLink(models.Model):
     """A typed link from one item to another (idea -> decision -> commitment).
@@ -132,9 +132,7 @@ class ResourceLink(models.Model):
     target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     target_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("target_type", "target_id")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

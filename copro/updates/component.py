@@ -36,8 +36,11 @@ def _rows(project: Any) -> Iterable[dict[str, Any]]:
 def _personal_data(user: Any) -> dict[str, Any]:
     return {
         "subscriptions": [
-            {"project": s.project.title, "confirmed": s.confirmed_at is not None,
-             "unsubscribed": s.unsubscribed_at is not None}
+            {
+                "project": s.project.title,
+                "confirmed": s.confirmed_at is not None,
+                "unsubscribed": s.unsubscribed_at is not None,
+            }
             for s in Subscription.objects.filter(email__iexact=user.email).select_related("project")
         ],
         "updates_written": [

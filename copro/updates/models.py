@@ -17,7 +17,8 @@ class Update(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("what you want to tell people"), max_length=20000)
     visibility = models.CharField(
-        _("who can read it"), max_length=10,
+        _("who can read it"),
+        max_length=10,
         choices=[(Visibility.PUBLIC, _("Everyone")), (Visibility.MEMBERS, _("Project members only"))],
         default=Visibility.PUBLIC,
     )
@@ -57,7 +58,8 @@ class Subscription(models.Model):
         constraints = [models.UniqueConstraint(fields=["project", "email"], name="one_subscription_per_address")]
         indexes = [
             models.Index(
-                fields=["project"], name="active_subscriptions",
+                fields=["project"],
+                name="active_subscriptions",
                 condition=Q(confirmed_at__isnull=False, unsubscribed_at__isnull=True),
             )
         ]

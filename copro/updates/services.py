@@ -21,7 +21,6 @@ from copro.updates import tasks
 from copro.updates.models import Subscription, Update, new_token
 from copro.updates.text import body_as_text
 
-
 # Limits the page form and the API also check; the service checks again because it is the last door.
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -31,7 +30,12 @@ CONFIRMATION_RESEND_AFTER = timedelta(minutes=3)
 
 @transaction.atomic
 def update_publish(
-    *, user: User, project: Project, title: str, body: str, visibility: str = Visibility.PUBLIC,
+    *,
+    user: User,
+    project: Project,
+    title: str,
+    body: str,
+    visibility: str = Visibility.PUBLIC,
     form_token: uuid.UUID | None = None,
 ) -> Update:
     title, body = title.strip(), body.strip()
@@ -82,7 +86,9 @@ def subscribe(*, project: Project, email: str, language: str) -> Subscription:
             return subscription
         subscription.language = language
         subscription.confirmation_sent_at = now
-        subscription.save(update_fields=["unsubscribed_at", "confirmed_at", "token", "language", "confirmation_sent_at"])
+        subscription.save(
+            update_fields=["unsubscribed_at", "confirmed_at", "token", "language", "confirmation_sent_at"]
+        )
         queue_email(
             to=email,
             template="updates/email/confirm",
@@ -103,8 +109,9 @@ def subscription_confirm(*, subscription: Subscription) -> Subscription:
     if locked.is_pending:
         locked.confirmed_at = timezone.now()
         locked.save(update_fields=["confirmed_at"])
-        activity.record(verb="updates.subscribed", actor=None, project=locked.project, target=None,
-                        visibility=Visibility.STAFF)
+        activity.record(
+            verb="updates.subscribed", actor=None, project=locked.project, target=None, visibility=Visibility.STAFF
+        )
     subscription.confirmed_at, subscription.unsubscribed_at = locked.confirmed_at, locked.unsubscribed_at
     return subscription
 
@@ -115,7 +122,8 @@ def unsubscribe(*, subscription: Subscription) -> Subscription:
     if locked.unsubscribed_at is None:
         locked.unsubscribed_at = timezone.now()
         locked.save(update_fields=["unsubscribed_at"])
-        activity.record(verb="updates.unsubscribed", actor=None, project=locked.project, target=None,
-                        visibility=Visibility.STAFF)
+        activity.record(
+            verb="updates.unsubscribed", actor=None, project=locked.project, target=None, visibility=Visibility.STAFF
+        )
     subscription.unsubscribed_at = locked.unsubscribed_at
     return subscription

@@ -67,12 +67,20 @@ def send_update(update_id: int, attempt: int = 1) -> dict[str, int]:
             unsubscribe_url = settings.SITE_URL + reverse("updates:unsubscribe", args=[subscription.token])
             subject, text, html = render_email(
                 "updates/email/update",
-                {"update": update, "project": update.project, "body_text": body_text,
-                 "unsubscribe_url": unsubscribe_url, "update_url": update_url},
+                {
+                    "update": update,
+                    "project": update.project,
+                    "body_text": body_text,
+                    "unsubscribe_url": unsubscribe_url,
+                    "update_url": update_url,
+                },
                 subscription.language,
             )
             message = EmailMultiAlternatives(
-                subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[subscription.email],
+                subject=subject,
+                body=text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[subscription.email],
                 headers={
                     # RFC 8058 one-click unsubscribe: mail programs POST to this address.
                     "List-Unsubscribe": f"<{unsubscribe_url}>",

@@ -29,15 +29,29 @@ def update_list(request: HttpRequest, project: Project, role: Role) -> HttpRespo
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.update_publish(user=request.user, project=project, title=data["title"], body=data["body"],
-                                        visibility=data["visibility"], form_token=data["form_token"])
+                services.update_publish(
+                    user=request.user,
+                    project=project,
+                    title=data["title"],
+                    body=data["body"],
+                    visibility=data["visibility"],
+                    form_token=data["form_token"],
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
                 messages.success(request, _("The update is published. Subscribers will get it by email shortly."))
                 return redirect("updates:list", project.slug)
-    return page(request, "updates/list.html", project, role, status=400 if form.errors else 200,
-                form=form, subscribe_form=SubscribeForm(), updates=selectors.updates_for(project, role))
+    return page(
+        request,
+        "updates/list.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        form=form,
+        subscribe_form=SubscribeForm(),
+        updates=selectors.updates_for(project, role),
+    )
 
 
 @project_view("updates.view")
@@ -53,8 +67,16 @@ def update_detail(request: HttpRequest, project: Project, role: Role, update_id:
 def subscribe(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     form = SubscribeForm(request.POST)
     if not form.is_valid():
-        return page(request, "updates/list.html", project, role, status=400, form=UpdateForm(),
-                    subscribe_form=form, updates=selectors.updates_for(project, role))
+        return page(
+            request,
+            "updates/list.html",
+            project,
+            role,
+            status=400,
+            form=UpdateForm(),
+            subscribe_form=form,
+            updates=selectors.updates_for(project, role),
+        )
     services.subscribe(project=project, email=form.cleaned_data["email"], language=get_language() or "en")
     return page(request, "updates/check_email.html", project, role)
 
@@ -84,5 +106,3 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         services.unsubscribe(subscription=subscription)
         return render(request, "updates/unsubscribed.html", {"subscription": subscription})
     return render(request, "updates/unsubscribe.html", {"subscription": subscription})
-
-

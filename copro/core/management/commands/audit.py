@@ -17,9 +17,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         checked, broken, why = verify_chain()
         if broken is not None:
+            when = f"{broken.created_at:%Y-%m-%d %H:%M:%S}"
             raise CommandError(
-                f"The audit log is broken at entry #{broken.pk} ({broken.verb}, {broken.created_at:%Y-%m-%d %H:%M:%S}): "
-                f"{why}. {checked} entries before it are intact."
+                f"The audit log is broken at entry #{broken.pk} ({broken.verb}, {when}): {why}. "
+                f"{checked} entries before it are intact."
             )
         self.stdout.write(self.style.SUCCESS(f"The audit log is intact: {checked} entries checked."))
         if checked:
