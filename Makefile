@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export COPRO_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run install test test-install system-deps lint typecheck migrations-check test-sqlite test-postgres messages worker clean
+.PHONY: bench run install test test-install system-deps lint typecheck migrations-check test-sqlite test-postgres messages worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,3 +68,6 @@ test: test-install lint typecheck migrations-check test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+bench: install
+	$(BIN)/python benchmarks/foundation.py

@@ -418,3 +418,20 @@ def test_the_project_page_query_count_does_not_grow_with_the_scope_or_members(wo
         facilitator.get(f"/p/{world.project.slug}/members/")
     with django_assert_max_num_queries(20):
         client.get(f"/p/{world.project.slug}/scope/")
+
+
+def test_the_activity_timeline_is_paged(world):
+    for i in range(60):
+        services.phase_add(
+            user=world.facilitator,
+            project=world.project,
+            name=f"Phase {i}",
+            starts_on="2026-01-01",
+            ends_on="2026-01-02",
+        )
+    client = client_for(None)
+    first = client.get(f"/p/{world.project.slug}/activity/").content.decode()
+    second = client.get(f"/p/{world.project.slug}/activity/?page=2").content.decode()
+    assert "Phase 59" in first and "Phase 0" not in first and "Page 1 of 2" in first
+    assert "Phase 0" in second and "Phase 59" not in second
+    assert client.get(f"/p/{world.project.slug}/activity/?page=nonsense").status_code == 200

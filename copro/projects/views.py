@@ -21,6 +21,7 @@ from copro.core import activity
 from copro.core.views import actor
 from copro.core.components import registry
 from copro.core.models import Visibility
+from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.projects import frameworks, selectors, services
 from copro.projects.access import can_create_project_in, check, get_project_for_user
@@ -523,13 +524,13 @@ def activity_page(request: HttpRequest, project: Project, role: Role) -> HttpRes
     visibilities = [Visibility.PUBLIC]
     if TABLE.allowed(role, "projects.view_member_activity"):
         visibilities.append(Visibility.MEMBERS)
-    entries = list(activity.visible_entries(project, visibilities)[:200])
+    entries = page_of(request, activity.visible_entries(project, visibilities), 50)
     return page(request, "projects/activity.html", project, role, entries=entries)
 
 
 @project_view("projects.view_audit")
 def audit(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
-    entries = list(activity.visible_entries(project, list(Visibility.values))[:500])
+    entries = page_of(request, activity.visible_entries(project, list(Visibility.values)), 100)
     return page(request, "projects/audit.html", project, role, entries=entries)
 
 
