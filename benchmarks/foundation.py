@@ -100,9 +100,9 @@ def seed() -> tuple[str, object]:
 
 def plain_insert_rate() -> float:
     """Baseline for appends: the same number of rows into a plain table, one INSERT each."""
-    from copro.core.models import FormSubmission
-
     import uuid
+
+    from copro.core.models import FormSubmission
 
     started = time.perf_counter()
     with transaction.atomic():
