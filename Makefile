@@ -56,11 +56,11 @@ migrations-check: $(VENV)/.test-installed
 	COPRO_TESTING=1 COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/copro makemigrations --check --dry-run
 
 test-sqlite: test-install
-	COPRO_TESTING=1 $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	COPRO_TESTING=1 COPRO_REQUIRE_BROWSER=1 $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-postgres: test-install
 	bash scripts/postgres.sh start
-	COPRO_TESTING=1 DATABASE_URL=$$(bash scripts/postgres.sh url) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	COPRO_TESTING=1 COPRO_REQUIRE_BROWSER=1 DATABASE_URL=$$(bash scripts/postgres.sh url) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); \
 	  status=$$?; bash scripts/postgres.sh stop; exit $$status
 
 test: test-install lint typecheck migrations-check test-sqlite test-postgres
