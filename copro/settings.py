@@ -151,7 +151,9 @@ ACCOUNT_SIGNUP_FORM_CLASS = "copro.accounts.forms.SignupExtraForm"
 #  - login: 30 sign-in attempts per minute per IP (a shared library or drop-in PC stays usable);
 #  - signup: 5 new accounts per 10 minutes per IP (a drop-in session can still register several people);
 #  - reset_password: 20 per minute per IP, and 5 per minute per email address;
-#  - confirm_email: one new verification email per address every 3 minutes.
+#  - confirm_email: one new verification email per address every 3 minutes;
+#  - updates_subscribe (Copro's own, same mechanism): 20 subscription requests per hour per IP, so a
+#    script cannot make Copro email confirmation links to a long list of addresses.
 ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login_failed": "10/m/ip,5/300s/key",
     "login": "30/m/ip",
@@ -162,6 +164,7 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
+    "updates_subscribe": "20/h/ip",
 }
 if env_bool("COPRO_DISABLE_RATE_LIMITS", False):
     ACCOUNT_RATE_LIMITS = False  # allauth: False switches every limit off ({} would restore its defaults)

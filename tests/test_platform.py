@@ -268,3 +268,33 @@ def test_the_readme_starts_with_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"^make (run|test)\b", readme, flags=re.MULTILINE)
     assert commands[:2] == ["run", "test"]
+
+
+def test_an_api_client_can_make_a_repeated_post_harmless_with_an_idempotency_key(world):
+    client = world.client("facilitator")
+    key = "5f0c6a1e-8f6d-4a57-9a43-3f4f1c2b7d10"
+    url = f"/api/projects/{world.project.slug}/updates/"
+    first = client.post(
+        url, {"title": "Once", "body": "Only once"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    second = client.post(
+        url, {"title": "Once", "body": "Only once"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert (first.status_code, second.status_code) == (201, 409)
+    assert Update.objects.filter(title="Once").count() == 1
+    bad = client.post(url, {"title": "T", "body": "B"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="x")
+    assert bad.status_code == 400
+
+
+def test_subscribing_is_rate_limited_per_address_of_the_requester(world, settings):
+    limit = int(settings.ACCOUNT_RATE_LIMITS["updates_subscribe"].split("/")[0])
+    client = client_for(None)
+    url = f"/p/{world.project.slug}/updates/subscribe/"
+    statuses = [client.post(url, {"email": f"p{i}@example.org"}).status_code for i in range(limit + 1)]
+    assert statuses[:limit] == [200] * limit and statuses[limit] == 429
+    api = client.post(
+        f"/api/projects/{world.project.slug}/subscriptions/",
+        {"email": "x@example.org"},
+        content_type="application/json",
+    )
+    assert api.status_code == 429

@@ -36,9 +36,8 @@ from copro.updates.models import Delivery, Subscription, Update
 from tests import factories
 from tests.conftest import PERSONAS, Outbox
 
-# The task worker checks its database connection between tasks, as in production. Inside a test
-# transaction on PostgreSQL that check closes the connection (autocommit is off), so these tests commit
-# for real and the worker sees exactly what a production worker would.
+# These tests commit for real (no wrapping test transaction): each Delivery claim is committed before its
+# message goes out, exactly as a production worker does it, so "exactly once" is shown on real commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 XSS = factories.XSS

@@ -3,14 +3,17 @@ another set of rules."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from allauth.core import ratelimit
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,10 +22,10 @@ from rest_framework.views import APIView
 
 from copro.api import serializers as s
 from copro.core import activity
-from copro.core.views import actor
 from copro.core.components import registry
 from copro.core.models import Visibility
 from copro.core.permissions import TABLE
+from copro.core.views import actor
 from copro.projects import selectors, services
 from copro.projects.access import can_create_project_in, get_project_for_user
 from copro.projects.models import Project, ScopeChange, ScopeItem
@@ -75,8 +78,20 @@ class ProjectList(APIView):
             budget_currency=data["budget_currency"],
             can_influence=data["can_influence"],
             fixed=[services.FixedLine(f["text"], f["reason"]) for f in data["fixed"]],
+            form_token=idempotency_key(request),
         )
         return Response(s.ProjectOut(_project(request, project.slug)).data, status=status.HTTP_201_CREATED)
+
+
+def idempotency_key(request: Request) -> uuid.UUID | None:
+    """An optional Idempotency-Key header (a UUID): the same key sent twice creates one thing, then 409."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationError({"detail": "The Idempotency-Key header must be a UUID."}) from None
 
 
 def _valid(serializer_class: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
@@ -124,6 +139,7 @@ class ScopeChanges(APIView):
             reason=data["reason"],
             explanation=data["explanation"],
             item=item,
+            form_token=idempotency_key(request),
         )
         return Response(s.ScopeChangeOut(change).data, status=status.HTTP_201_CREATED)
 
@@ -168,7 +184,12 @@ class ProjectUpdates(APIView):
         project, _role = get_project_for_user(request.user, slug, "updates.publish")
         data = _valid(s.UpdateIn, request.data)
         update = update_services.update_publish(
-            user=actor(request), project=project, title=data["title"], body=data["body"], visibility=data["visibility"]
+            user=actor(request),
+            project=project,
+            title=data["title"],
+            body=data["body"],
+            visibility=data["visibility"],
+            form_token=idempotency_key(request),
         )
         return Response(s.UpdateOut(update).data, status=status.HTTP_201_CREATED)
 
@@ -178,6 +199,8 @@ class ProjectSubscribe(APIView):
     def post(self, request: Request, slug: str) -> Response:
         project, _role = get_project_for_user(request.user, slug, "updates.subscribe")
         data = _valid(s.SubscribeIn, request.data)
+        if not ratelimit.consume(request._request, action="updates_subscribe"):
+            raise Throttled()
         update_services.subscribe(project=project, email=data["email"], language=get_language() or "en")
         return Response(
             {"detail": "If the address is new, a confirmation email is on its way."}, status=status.HTTP_202_ACCEPTED

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import nh3
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
@@ -28,6 +31,22 @@ def rich_text(value: str) -> SafeString:
     return mark_safe(clean_html(value))  # noqa: S308 - sanitised by nh3
 
 
+# Paragraphs end in a blank line, line breaks and list items in a new line, and list items get a dash,
+# so the text part of an email reads like the HTML part.
+_BLOCK_ENDS = re.compile(r"</(?:p|h2|h3|blockquote|ul|ol)\s*>", re.IGNORECASE)
+_LINE_ENDS = re.compile(r"<br\s*/?>|</li\s*>", re.IGNORECASE)
+_LIST_ITEMS = re.compile(r"<li(?:\s[^>]*)?>", re.IGNORECASE)
+_BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
+
+
 def plain_text(value: str) -> str:
-    """All tags stripped: for email bodies and CSV exports."""
-    return nh3.clean(value, tags=set())
+    """Rich text as what a person reads: tags removed, entities decoded ("Tom &amp; Jerry" -> "Tom & Jerry").
+
+    For the text part of emails and for exports. The result is text, not HTML: never mark it safe or
+    put it in a page unescaped.
+    """
+    text = _LIST_ITEMS.sub("- ", _LINE_ENDS.sub("\n", _BLOCK_ENDS.sub("\n\n", value)))
+    # nh3 with no tags allowed strips every tag (and the content of <script>/<style>) but returns
+    # HTML-escaped text; unescape once.
+    text = html.unescape(nh3.clean(text, tags=set()))
+    return _BLANK_LINES.sub("\n\n", text).strip()

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from copro.core.components import Component, Count, Export, NavItem, registry
+from copro.core.components import Component, Count, Export, LinkKind, NavItem, registry
 from copro.core.models import Visibility
 from copro.core.permissions import EVERYONE, FACILITATORS, MEMBERS, Action
+from copro.core.sanitize import plain_text
 from copro.updates.models import Subscription, Update
-from copro.updates.text import body_as_text
 
 
 def _dashboard(project: Any) -> list[Count]:
@@ -29,7 +29,7 @@ def _rows(project: Any) -> Iterable[dict[str, Any]]:
             "title": update.title,
             "published_at": update.published_at.isoformat(),
             "author": update.author.public_name,
-            "text": body_as_text(update.body),
+            "text": plain_text(update.body),
         }
 
 
@@ -71,6 +71,7 @@ registry.register(
             "updates.unsubscribed": _("Someone unsubscribed from the project's updates."),
         },
         exports=[Export("updates", _("Updates"), _rows, "updates.view")],
+        link_kinds=[LinkKind("reports_on", _("reports on"), "updates.update", "projects.scopechange")],
         dashboard=_dashboard,
         personal_data=_personal_data,
         erase_personal_data=_erase,

@@ -15,11 +15,10 @@ from copro.core import activity
 from copro.core.email import queue_email
 from copro.core.forms import claim_token
 from copro.core.models import Visibility
-from copro.core.sanitize import clean_html
+from copro.core.sanitize import clean_html, plain_text
 from copro.projects.models import Project
 from copro.updates import tasks
 from copro.updates.models import Subscription, Update, new_token
-from copro.updates.text import body_as_text
 
 # Limits the page form and the API also check; the service checks again because it is the last door.
 TITLE_MAX = 200
@@ -45,7 +44,7 @@ def update_publish(
         raise ValidationError(_("The text can be at most %(max)d characters long.") % {"max": BODY_MAX})
     body = clean_html(body)
     # Checked after sanitising: a body that was only a <script> would otherwise be saved empty.
-    if not title or not body_as_text(body):
+    if not title or not plain_text(body):
         raise ValidationError(_("An update needs a title and some text."))
     if visibility not in (Visibility.PUBLIC, Visibility.MEMBERS):
         raise ValidationError(_("Choose who can read the update."))

@@ -41,15 +41,15 @@ class MailServerUnavailable(Exception):
 @task()
 def send_update(update_id: int, attempt: int = 1) -> dict[str, int]:
     from copro.core.models import Visibility
+    from copro.core.sanitize import plain_text
     from copro.updates.models import Delivery, Subscription, Update
-    from copro.updates.text import body_as_text
 
     update = Update.objects.select_related("project").get(pk=update_id)
     counts = {"sent": 0, "failed": 0}
     if update.visibility != Visibility.PUBLIC:
         return counts  # members-only updates are never emailed
     update_url = settings.SITE_URL + reverse("updates:detail", args=[update.project.slug, update.pk])
-    body_text = body_as_text(update.body)
+    body_text = plain_text(update.body)
     pending = (
         Subscription.objects.filter(project=update.project, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
         .exclude(deliveries__update=update)

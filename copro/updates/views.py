@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from copro.accounts.models import User
+from copro.core.paging import page_of
 from copro.core.permissions import Role
+from copro.core.views import actor
 from copro.projects.access import check
 from copro.projects.models import Project
 from copro.projects.views import page, project_view
@@ -18,19 +20,20 @@ from copro.updates import selectors, services
 from copro.updates.forms import SubscribeForm, UpdateForm
 from copro.updates.models import Subscription
 
+UPDATES_PER_PAGE = 10
+
 
 @project_view("updates.view")
 def update_list(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     form = UpdateForm()
     if request.method == "POST":
         check(request.user, project, "updates.publish")
-        assert isinstance(request.user, User)  # only members may publish, and they are signed in
         form = UpdateForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 services.update_publish(
-                    user=request.user,
+                    user=actor(request),
                     project=project,
                     title=data["title"],
                     body=data["body"],
@@ -50,7 +53,7 @@ def update_list(request: HttpRequest, project: Project, role: Role) -> HttpRespo
         status=400 if form.errors else 200,
         form=form,
         subscribe_form=SubscribeForm(),
-        updates=selectors.updates_for(project, role),
+        updates=page_of(request, selectors.updates_for(project, role), UPDATES_PER_PAGE),
     )
 
 
@@ -75,8 +78,10 @@ def subscribe(request: HttpRequest, project: Project, role: Role) -> HttpRespons
             status=400,
             form=UpdateForm(),
             subscribe_form=form,
-            updates=selectors.updates_for(project, role),
+            updates=page_of(request, selectors.updates_for(project, role), UPDATES_PER_PAGE),
         )
+    if not ratelimit.consume(request, action="updates_subscribe"):
+        return ratelimit.respond_429(request)
     services.subscribe(project=project, email=form.cleaned_data["email"], language=get_language() or "en")
     return page(request, "updates/check_email.html", project, role)
 
