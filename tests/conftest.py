@@ -127,13 +127,18 @@ class CsrfClient(Client):
         self.cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
 
     def post(self, path: str, data: Any = None, content_type: str = MULTIPART_CONTENT, **extra: Any) -> Any:  # type: ignore[override]
+        token = self.csrf_token()
         if isinstance(data, dict) and content_type == MULTIPART_CONTENT:
-            data = {"csrfmiddlewaretoken": CSRF_SECRET, **data}
-        extra.setdefault("HTTP_X_CSRFTOKEN", CSRF_SECRET)
+            data = {"csrfmiddlewaretoken": token, **data}
+        extra.setdefault("HTTP_X_CSRFTOKEN", token)
         return super().post(path, data, content_type=content_type, **extra)
 
+    def csrf_token(self) -> str:
+        """The secret in the CSRF cookie now: Django rotates it when someone signs in."""
+        return self.cookies[settings.CSRF_COOKIE_NAME].value
+
     def patch(self, path: str, data: Any = None, content_type: str = "application/json", **extra: Any) -> Any:  # type: ignore[override]
-        extra.setdefault("HTTP_X_CSRFTOKEN", CSRF_SECRET)
+        extra.setdefault("HTTP_X_CSRFTOKEN", self.csrf_token())
         return super().patch(path, data, content_type=content_type, **extra)
 
 

@@ -717,12 +717,6 @@ def tables_holding(text: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bugs outside accounts: projects.Invitation.email keeps the invited address (the "
-    "projects component's erase hook does not clear it) and django_tasks' DBTaskResult.args_kwargs "
-    "keeps the recipient of every queued email (copro.core.email.queue_email).",
-)
 def test_after_deleting_an_account_the_email_address_is_nowhere_in_the_database(
     transactional_db, world, outbox, run_tasks
 ):
@@ -841,3 +835,11 @@ def test_another_site_cannot_switch_the_language_for_someone(world):
     assert response.status_code == 403
     world.participant.refresh_from_db()
     assert world.participant.preferred_language == "en"
+
+
+def test_a_site_administrator_must_set_up_two_factor_authentication_too(db):
+    admin = factories.UserFactory(email="admin@example.org", is_staff=True, is_superuser=True)
+    client = client_for(admin)
+    assert client.get("/admin/").status_code == 302
+    give_totp(admin)
+    assert client.get("/admin/").status_code == 200

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 # Paths a member of organisation staff may use before setting up two-factor authentication.
 _TWO_FACTOR_EXEMPT = ("/accounts/", "/static/", "/language/", "/healthz", "/admin/logout/")
@@ -35,7 +36,11 @@ class PreferredLanguageMiddleware:
 
 
 class StaffTwoFactorMiddleware:
-    """Organisation staff must use two-factor authentication (TOTP) before they do anything else."""
+    """Organisation staff and site administrators must use two-factor authentication (TOTP) first.
+
+    Both can see other people's personal data (access needs, contact details), so a password alone
+    is not enough.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,12 +51,12 @@ class StaffTwoFactorMiddleware:
             user is not None
             and user.is_authenticated
             and not request.path.startswith(_TWO_FACTOR_EXEMPT)
-            and user.is_org_staff
+            and (user.is_staff or user.is_org_staff)
             and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"detail": "Organisation staff must set up two-factor authentication first."},
+                    {"detail": _("Staff must set up two-factor authentication first.")},
                     status=403,
                 )
             return redirect("two_factor_required")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from copro.accounts.models import User
 from copro.core import activity
 from copro.core.components import registry
+from copro.core.email import forget_address
 from copro.core.models import ActivityEntry, Visibility
 
 
@@ -60,6 +61,9 @@ def account_erase(*, user: User) -> None:
     for component in registry.all():
         if component.erase_personal_data:
             component.erase_personal_data(user)
+    for address in EmailAddress.objects.filter(user=user).values_list("email", flat=True):
+        forget_address(address)
+    forget_address(user.email)
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     user_id = user.pk

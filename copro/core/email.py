@@ -48,3 +48,18 @@ def queue_email(
     """Render now (in the recipient's language), send in the background."""
     subject, text, html = render_email(template, context, language)
     send_email_task.enqueue(to=to, subject=subject, text=text, html=html, headers=headers or {})
+
+
+def forget_address(address: str) -> int:
+    """Remove every stored background task that carries this address (queued or finished).
+
+    Queued emails hold their recipient and text until they are sent, and the task queue keeps finished
+    tasks' arguments: when a person erases their account, their address must leave both.
+    """
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+    from django_tasks_db.models import DBTaskResult
+
+    matches = DBTaskResult.objects.annotate(text=Cast("args_kwargs", TextField())).filter(text__icontains=address)
+    deleted, _by_model = DBTaskResult.objects.filter(pk__in=matches.values("pk")).delete()
+    return deleted

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count as DbCount
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, Export, NavItem, registry
 from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action, Role
-from copro.projects.models import Membership, Project, ScopeItem
+from copro.projects.models import Invitation, Membership, Project, ScopeItem
 
 
 def _dashboard(project: Project) -> list[Count]:
@@ -52,6 +53,17 @@ def _personal_data(user: Any) -> dict[str, Any]:
             {"project": m.project.title, "role": m.role, "joined_at": m.joined_at.isoformat()}
             for m in Membership.objects.filter(user=user).select_related("project")
         ],
+        "invitations_received": [
+            {
+                "project": i.project.title,
+                "role": i.role,
+                "sent": i.created_at.isoformat(),
+                "accepted": i.accepted_at.isoformat() if i.accepted_at else None,
+            }
+            for i in Invitation.objects.filter(Q(email__iexact=user.email) | Q(accepted_by=user)).select_related(
+                "project"
+            )
+        ],
         "organisations": [
             {"organisation": m.organisation.name, "role": m.role}
             for m in user.organisation_memberships.select_related("organisation")
@@ -62,6 +74,8 @@ def _personal_data(user: Any) -> dict[str, Any]:
 def _erase(user: Any) -> None:
     # Staff roles end with the account; project memberships stay so past contributions keep their role.
     user.organisation_memberships.all().delete()
+    # Invitations keep their project and role for the record, not the address they were sent to.
+    Invitation.objects.filter(Q(email__iexact=user.email) | Q(accepted_by=user)).update(email="")
 
 
 registry.register(

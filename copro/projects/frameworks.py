@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import median_low
 
-from django_stubs_ext import StrOrPromise
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 # --- The engagement spectrum: "doing to", "doing for", "doing with" -------------------------------
 

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from copro.core import activity
-from copro.core.views import actor
 from copro.core.components import registry
 from copro.core.models import Visibility
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
+from copro.core.views import actor
 from copro.projects import frameworks, selectors, services
 from copro.projects.access import can_create_project_in, check, get_project_for_user
 from copro.projects.forms import (
