@@ -17,7 +17,7 @@
 # New or changed strings arrive untranslated or marked fuzzy: translate them, remove "fuzzy",
 # then check with  msgfmt --check-format -o /dev/null copro/locale/cy/LC_MESSAGES/django.po
 #
-# Usage, from anywhere:  sh copro/locale/refresh_cy.sh
+# Usage, from anywhere:  sh scripts/refresh_welsh.sh
 # Needs: the project's virtualenv (PYTHON=... to use another interpreter) and GNU gettext.
 set -eu
 

@@ -298,3 +298,13 @@ def test_subscribing_is_rate_limited_per_address_of_the_requester(world, setting
         content_type="application/json",
     )
     assert api.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [("240000", "GBP", "£240,000"), ("1234.5", "EUR", "€1,234.50"), ("12000", "PLN", "12,000 PLN"), (None, "GBP", "")],
+)
+def test_budgets_are_shown_as_people_write_them(amount, currency, shown):
+    from copro.core.templatetags.copro import money
+
+    assert money(amount, currency) == shown

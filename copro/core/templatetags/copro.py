@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -51,3 +52,17 @@ def is_checkbox(field: Any) -> bool:
 @register.filter
 def is_hidden(field: Any) -> bool:
     return field.is_hidden
+
+
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+@register.filter
+def money(amount: Any, currency: str = "") -> str:
+    """240000 GBP -> "£240,000"; pence are shown only when there are some. Other currencies keep their code."""
+    if amount is None:
+        return ""
+    value = Decimal(amount)
+    text = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}".strip()
