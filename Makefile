@@ -70,4 +70,5 @@ clean:
 	rm -rf $(VENV) var build *.egg-info
 
 bench: install
-	$(BIN)/python benchmarks/foundation.py
+	# A throwaway database each run: the benchmark never touches var/ (the make run database).
+	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/foundation.py

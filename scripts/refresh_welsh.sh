@@ -134,7 +134,7 @@ import polib
 
 path = sys.argv[1]
 po = polib.pofile(path, wrapwidth=79)
-po.header = "Welsh (Cymraeg) translation of Copro, including django-allauth's strings.\nRefresh with: sh copro/locale/refresh_cy.sh"
+po.header = "Welsh (Cymraeg) translation of Copro, including django-allauth's strings.\nRefresh with: sh scripts/refresh_welsh.sh"
 po.metadata_is_fuzzy = False
 po.metadata.update({
     "Project-Id-Version": "Copro",

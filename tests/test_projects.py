@@ -435,3 +435,24 @@ def test_the_activity_timeline_is_paged(world):
     assert "Phase 59" in first and "Phase 0" not in first and "Page 1 of 2" in first
     assert "Phase 0" in second and "Phase 59" not in second
     assert client.get(f"/p/{world.project.slug}/activity/?page=nonsense").status_code == 200
+
+
+def test_the_pager_is_in_the_page_and_not_in_the_title(world):
+    for i in range(60):
+        services.phase_add(
+            user=world.facilitator, project=world.project, name=f"P{i}", starts_on="2026-01-01", ends_on="2026-01-02"
+        )
+    html = client_for(None).get(f"/p/{world.project.slug}/activity/").content.decode()
+    title = re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1)
+    assert "<nav" not in title and title.strip().endswith("· Copro")
+    assert html.count('class="pager"') == 1
+
+
+def test_an_unlisted_project_is_readable_by_link_but_not_listed(world):
+    world.project.visibility = "unlisted"
+    world.project.save()
+    anonymous = client_for(None)
+    assert anonymous.get(f"/p/{world.project.slug}/").status_code == 200
+    assert world.project.slug not in anonymous.get("/").content.decode()
+    assert world.project.slug not in anonymous.get("/api/projects/").content.decode()
+    assert world.project.slug in world.client("participant").get("/").content.decode()  # members see it

@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import get_language
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -61,7 +62,9 @@ class ProjectList(APIView):
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.projects_listed(request.user), s.ProjectListOut)
 
-    @extend_schema(request=s.ProjectCreateIn, responses={201: s.ProjectOut}, summary="Start a project")
+    @extend_schema(
+        request=s.ProjectCreateIn, responses={201: s.ProjectOut}, summary="Start a project", parameters=[IDEMPOTENCY]
+    )
     def post(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             raise PermissionDenied
@@ -81,6 +84,15 @@ class ProjectList(APIView):
             form_token=idempotency_key(request),
         )
         return Response(s.ProjectOut(_project(request, project.slug)).data, status=status.HTTP_201_CREATED)
+
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A UUID: sending the same key twice creates one thing; the repeat gets 409.",
+)
 
 
 def idempotency_key(request: Request) -> uuid.UUID | None:
@@ -121,7 +133,12 @@ class ScopeChanges(APIView):
         project = _project(request, slug)
         return _page(request, self, ScopeChange.objects.filter(project=project), s.ScopeChangeOut)
 
-    @extend_schema(request=s.ScopeChangeIn, responses={201: s.ScopeChangeOut}, summary="Propose a scope change")
+    @extend_schema(
+        request=s.ScopeChangeIn,
+        responses={201: s.ScopeChangeOut},
+        summary="Propose a scope change",
+        parameters=[IDEMPOTENCY],
+    )
     def post(self, request: Request, slug: str) -> Response:
         project = _project(request, slug, "projects.scope_propose")
         data = _valid(s.ScopeChangeIn, request.data)
@@ -179,7 +196,9 @@ class ProjectUpdates(APIView):
         project, role = get_project_for_user(request.user, slug, "updates.view")
         return _page(request, self, update_selectors.updates_for(project, role), s.UpdateOut)
 
-    @extend_schema(request=s.UpdateIn, responses={201: s.UpdateOut}, summary="Publish an update")
+    @extend_schema(
+        request=s.UpdateIn, responses={201: s.UpdateOut}, summary="Publish an update", parameters=[IDEMPOTENCY]
+    )
     def post(self, request: Request, slug: str) -> Response:
         project, _role = get_project_for_user(request.user, slug, "updates.publish")
         data = _valid(s.UpdateIn, request.data)
