@@ -33,6 +33,14 @@ from copro.projects.models import Project, ScopeChange, ScopeItem
 from copro.updates import selectors as update_selectors
 from copro.updates import services as update_services
 
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A UUID: sending the same key twice creates one thing; the repeat gets 409.",
+)
+
 
 def _page(request: Request, view: APIView, queryset: Any, serializer_class: Any) -> Response:
     """A page of results: ?limit= (default 50, at most 500) and ?offset=, with count/next/previous."""
@@ -84,15 +92,6 @@ class ProjectList(APIView):
             form_token=idempotency_key(request),
         )
         return Response(s.ProjectOut(_project(request, project.slug)).data, status=status.HTTP_201_CREATED)
-
-
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.UUID,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="A UUID: sending the same key twice creates one thing; the repeat gets 409.",
-)
 
 
 def idempotency_key(request: Request) -> uuid.UUID | None:
