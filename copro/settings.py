@@ -153,7 +153,9 @@ ACCOUNT_SIGNUP_FORM_CLASS = "copro.accounts.forms.SignupExtraForm"
 #  - reset_password: 20 per minute per IP, and 5 per minute per email address;
 #  - confirm_email: one new verification email per address every 3 minutes;
 #  - updates_subscribe (Copro's own, same mechanism): 20 subscription requests per hour per IP, so a
-#    script cannot make Copro email confirmation links to a long list of addresses.
+#    script cannot make Copro email confirmation links to a long list of addresses;
+#  - project_invite (Copro's own): 50 invitations per hour per facilitator, so an account cannot be
+#    used to send invitation emails in bulk.
 ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login_failed": "10/m/ip,5/300s/key",
     "login": "30/m/ip",
@@ -165,6 +167,7 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
     "updates_subscribe": "20/h/ip",
+    "project_invite": "50/h/user",
 }
 if env_bool("COPRO_DISABLE_RATE_LIMITS", False):
     ACCOUNT_RATE_LIMITS = False  # allauth: False switches every limit off ({} would restore its defaults)

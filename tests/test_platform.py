@@ -308,3 +308,29 @@ def test_budgets_are_shown_as_people_write_them(amount, currency, shown):
     from copro.core.templatetags.copro import money
 
     assert money(amount, currency) == shown
+
+
+@pytest.mark.parametrize("path", ["/updates/confirm/%00/", "/updates/unsubscribe/%00/", "/invitations/%00/"])
+def test_a_nul_byte_in_a_token_is_a_404_not_a_crash(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_nul_byte_as_the_organisation_is_a_400(world):
+    response = world.client("facilitator").post(
+        "/api/projects/", {"organisation": "\u0000", "title": "t", "purpose": "p"}, content_type="application/json"
+    )
+    assert response.status_code == 400 and "organisation" in response.json()
+
+
+def test_erasing_one_address_leaves_other_peoples_queued_email_alone(world):
+    from django_tasks_db.models import DBTaskResult
+
+    from copro.core.email import forget_address, queue_email
+
+    for address in ("bob@example.org", "jimbob@example.org", "bob@example.org.uk"):
+        queue_email(
+            to=address, template="updates/email/confirm", context={"project_title": "P", "confirm_url": "http://x/"}
+        )
+    assert forget_address("bob@example.org") == 1
+    remaining = sorted(t.args_kwargs["kwargs"]["to"] for t in DBTaskResult.objects.all())
+    assert remaining == ["bob@example.org.uk", "jimbob@example.org"]

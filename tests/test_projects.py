@@ -17,6 +17,7 @@ from copro.projects.models import (
     Membership,
     Organisation,
     Project,
+    ScopeChange,
     ScopeItem,
 )
 from tests import factories
@@ -456,3 +457,137 @@ def test_an_unlisted_project_is_readable_by_link_but_not_listed(world):
     assert world.project.slug not in anonymous.get("/").content.decode()
     assert world.project.slug not in anonymous.get("/api/projects/").content.decode()
     assert world.project.slug in world.client("participant").get("/").content.decode()  # members see it
+
+
+# --- Found in review --------------------------------------------------------------------------
+
+
+def test_an_agreement_does_not_change_sides_when_its_author_changes_role(world):
+    """A facilitator's "yes", given as facilitator, never counts for the participants' side."""
+    second = factories.UserFactory()
+    give_totp(second)
+    factories.MembershipFactory(project=world.project, user=second, role="facilitator")
+    change = services.scope_change_propose(
+        user=world.facilitator, project=world.project, action="add", kind="can", text="Only staff agreed"
+    )
+    first = Membership.objects.get(project=world.project, user=world.facilitator)
+    services.membership_change_role(user=second, membership=first, role="participant")
+    services.scope_change_respond(user=second, change=change, agrees=True)
+    change.refresh_from_db()
+    assert change.status == "open"  # the first facilitator's earlier "yes" was not given as a participant
+    services.membership_change_role(user=second, membership=first, role="facilitator")
+    change.refresh_from_db()
+    assert change.status == "open"  # two facilitators agree; no participant does
+
+
+def test_an_objection_from_someone_who_has_stepped_back_no_longer_blocks(world):
+    change = services.scope_change_propose(
+        user=world.participant, project=world.project, action="add", kind="can", text="Crossings"
+    )
+    services.scope_change_respond(user=world.expert, change=change, agrees=False, comment="Not sure")
+    services.scope_change_respond(user=world.facilitator, change=change, agrees=True)
+    assert ScopeChange.objects.get(pk=change.pk).status == "open"
+    services.membership_leave(user=world.expert, project=world.project)
+    assert ScopeChange.objects.get(pk=change.pk).status == "agreed"
+
+
+def test_two_agreed_changes_to_one_line_cannot_both_apply(world):
+    item = world.project.scope_items.filter(kind="can").first()
+    a = services.scope_change_propose(
+        user=world.participant, project=world.project, action="edit", item=item, kind="can", text="Version A"
+    )
+    b = services.scope_change_propose(user=world.participant, project=world.project, action="remove", item=item)
+    services.scope_change_respond(user=world.facilitator, change=a, agrees=True)
+    services.scope_change_respond(user=world.facilitator, change=b, agrees=True)
+    b.refresh_from_db()
+    assert b.status == "not_agreed" and "Overtaken" in b.outcome_note
+    assert list(
+        world.project.scope_items.filter(removed_at__isnull=True, kind="can").values_list("text", flat=True)
+    ) == ["Version A"]
+
+
+def test_a_facilitator_can_withdraw_an_invitation_and_its_link_stops_working(world, outbox, run_tasks):
+    path = invite(world, outbox, run_tasks)
+    invitation = Invitation.objects.get()
+    response = world.client("facilitator").post(
+        f"/p/{world.project.slug}/members/invitations/{invitation.pk}/withdraw/", {}
+    )
+    assert response.status_code == 302
+    used = client_for(factories.UserFactory()).post(path, {})
+    assert used.status_code == 410 and "withdrawn" in used.content.decode()
+    assert (
+        world.client("participant")
+        .post(f"/p/{world.project.slug}/members/invitations/{invitation.pk}/withdraw/", {})
+        .status_code
+        == 403
+    )
+
+
+def test_an_invitation_opened_by_an_existing_member_is_not_used_up(world, outbox, run_tasks):
+    path = invite(world, outbox, run_tasks, role="facilitator")
+    response = world.client("observer").post(path, {})
+    assert response.status_code == 302
+    assert Membership.objects.get(project=world.project, user=world.observer).role == "observer"
+    assert Invitation.objects.get().accepted_at is None
+
+
+def test_invitations_are_rate_limited_per_facilitator(world, settings):
+    limit = int(settings.ACCOUNT_RATE_LIMITS["project_invite"].split("/")[0])
+    client = world.client("facilitator")
+    statuses = [
+        client.post(
+            f"/p/{world.project.slug}/members/", {"email": f"n{i}@example.org", "role": "participant"}
+        ).status_code
+        for i in range(limit + 1)
+    ]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {302}
+    assert Invitation.objects.count() == limit
+
+
+def test_an_unlisted_project_has_an_address_that_cannot_be_guessed_from_its_title(staff):
+    user, organisation = staff
+    project = services.project_create(
+        user=user, organisation=organisation, title="Quiet review", purpose="x", visibility="unlisted"
+    )
+    assert project.slug.startswith("quiet-review-") and len(project.slug) > len("quiet-review-") + 8
+    public = services.project_create(
+        user=user, organisation=organisation, title="Open review", purpose="x", visibility="public"
+    )
+    services.project_update(user=user, project=public, changes={"visibility": "unlisted"})
+    assert public.slug != "open-review"
+    assert client_for(None).get("/p/open-review/").status_code == 404
+
+
+def test_reserved_words_are_never_slugs(staff):
+    user, _organisation = staff
+    organisation = services.organisation_create(user=user, name="New")
+    assert organisation.slug != "new"
+    assert client_for(None).get(f"/organisations/{organisation.slug}/").status_code == 200
+
+
+def test_a_facilitator_who_is_not_staff_must_set_up_two_factor_authentication(world):
+    newcomer = factories.UserFactory()
+    factories.MembershipFactory(project=world.project, user=newcomer, role="facilitator")
+    assert client_for(newcomer).get(f"/p/{world.project.slug}/members/").status_code == 302
+    give_totp(newcomer)
+    assert client_for(newcomer).get(f"/p/{world.project.slug}/members/").status_code == 200
+
+
+def test_the_demo_refuses_to_load_on_a_production_site(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="for development"):
+        call_command("demo")
+    assert not Organisation.objects.exists()
+
+
+def test_an_objection_without_a_reason_is_refused_with_a_message(world):
+    change = services.scope_change_propose(
+        user=world.participant, project=world.project, action="add", kind="can", text="Lighting"
+    )
+    response = world.client("expert").post(
+        f"/p/{world.project.slug}/scope/{change.pk}/respond/", {"agrees": "no", "comment": ""}
+    )
+    assert response.status_code == 400 and "say why you object" in response.content.decode()
+    assert not change.responses.filter(user=world.expert).exists()

@@ -34,7 +34,7 @@ from copro.core.models import ActivityEntry, Visibility
 from copro.updates import services, tasks
 from copro.updates.models import Delivery, Subscription, Update
 from tests import factories
-from tests.conftest import PERSONAS, Outbox
+from tests.conftest import PERSONAS, Outbox, client_for
 
 # These tests commit for real (no wrapping test transaction): each Delivery claim is committed before its
 # message goes out, exactly as a production worker does it, so "exactly once" is shown on real commits.
@@ -693,3 +693,23 @@ def test_an_update_reaches_two_thousand_subscribers_once_each(world, outbox, run
     assert per_address == {s.email: 1 for s in subscribers}
     assert Delivery.objects.filter(update=update, status=Delivery.Status.SENT).count() == 2_000
     assert elapsed < 120, f"sending 2,000 took {elapsed:.0f} s"
+
+
+def test_a_private_projects_updates_reach_only_subscribers_who_are_members(world, outbox, run_tasks):
+    now = timezone.now()
+    Subscription.objects.create(project=world.project, email="stranger@elsewhere.example", confirmed_at=now)
+    Subscription.objects.create(project=world.project, email=world.participant.email, confirmed_at=now)
+    world.project.visibility = "private"
+    world.project.save()
+    services.update_publish(user=world.facilitator, project=world.project, title="Confidential plan", body="Text")
+    run_tasks()
+    assert outbox.to("stranger@elsewhere.example") == []
+    assert len(outbox.to(world.participant.email)) == 1
+
+
+def test_plain_text_with_an_ampersand_is_shown_once_escaped(world):
+    update = services.update_publish(
+        user=world.facilitator, project=world.project, title="Menu", body="Fish & chips on Friday"
+    )
+    html = client_for(None).get(f"/p/{world.project.slug}/updates/{update.pk}/").content.decode()
+    assert "Fish &amp; chips on Friday" in html and "&amp;amp;" not in html

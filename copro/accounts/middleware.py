@@ -36,7 +36,7 @@ class PreferredLanguageMiddleware:
 
 
 class StaffTwoFactorMiddleware:
-    """Organisation staff and site administrators must use two-factor authentication (TOTP) first.
+    """Staff, site administrators and facilitators must use two-factor authentication (TOTP) first.
 
     Both can see other people's personal data (access needs, contact details), so a password alone
     is not enough.
@@ -51,7 +51,7 @@ class StaffTwoFactorMiddleware:
             user is not None
             and user.is_authenticated
             and not request.path.startswith(_TWO_FACTOR_EXEMPT)
-            and (user.is_staff or user.is_org_staff)
+            and (user.is_staff or user.is_org_staff or user.project_memberships.filter(role="facilitator").exists())
             and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         ):
             if request.path.startswith("/api/"):

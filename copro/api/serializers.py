@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -140,8 +141,20 @@ class FixedIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class OrganisationSlug(serializers.SlugRelatedField):
+    """An organisation named by its slug; anything that is not a slug is refused before the lookup."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:80])
+        return super().to_internal_value(data)
+
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+
+
 class ProjectCreateIn(serializers.Serializer):
-    organisation = serializers.SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
+    organisation = OrganisationSlug(slug_field="slug", queryset=Organisation.objects.all())
     title = serializers.CharField(max_length=200)
     purpose = serializers.CharField(max_length=5000)
     visibility = serializers.ChoiceField(choices=ProjectVisibility.choices, default=ProjectVisibility.PUBLIC)

@@ -60,6 +60,13 @@ def forget_address(address: str) -> int:
     from django.db.models.functions import Cast
     from django_tasks_db.models import DBTaskResult
 
+    # Only tasks addressed to exactly this address (case aside) are removed: "bob@example.org" must not
+    # take "jimbob@example.org"'s email with it.
     matches = DBTaskResult.objects.annotate(text=Cast("args_kwargs", TextField())).filter(text__icontains=address)
-    deleted, _by_model = DBTaskResult.objects.filter(pk__in=matches.values("pk")).delete()
+    doomed = [
+        task.pk
+        for task in matches.only("pk", "args_kwargs")
+        if str((task.args_kwargs or {}).get("kwargs", {}).get("to", "")).lower() == address.lower()
+    ]
+    deleted, _by_model = DBTaskResult.objects.filter(pk__in=doomed).delete()
     return deleted

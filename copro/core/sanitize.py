@@ -27,7 +27,8 @@ def clean_html(value: str) -> str:
 def rich_text(value: str) -> SafeString:
     """Text that may hold a little HTML: plain paragraphs become <p>, everything else is sanitised."""
     if "<" not in value:
-        return mark_safe(linebreaks(escape(value)))  # noqa: S308 - escaped just before
+        # Stored text has been through nh3, which writes "&" as "&amp;": decode once, then escape once.
+        return mark_safe(linebreaks(escape(html.unescape(value))))  # noqa: S308 - escaped just before
     return mark_safe(clean_html(value))  # noqa: S308 - sanitised by nh3
 
 

@@ -128,6 +128,7 @@ registry.register(
             "projects.cynefin_set": _("%(actor)s described the kind of problem: %(domain)s."),
             "projects.step_updated": _("%(actor)s updated the co-production step “%(step)s”."),
             "projects.invited": _("%(actor)s invited someone to join as %(role)s."),
+            "projects.invitation_withdrawn": _("%(actor)s withdrew an invitation to join as %(role)s."),
             "projects.joined": _("%(actor)s joined the project as %(role)s."),
             "projects.role_changed": _("%(actor)s changed a member's role to %(role)s."),
             "projects.left": _("%(actor)s stepped back from the project."),

@@ -124,5 +124,7 @@ def members_context(project: Project, role: Role) -> dict[str, Any]:
         "invitation_days": settings.COPRO_INVITATION_DAYS,
     }
     if TABLE.allowed(role, "projects.invite"):
-        context["invitations"] = list(Invitation.objects.filter(project=project, accepted_at__isnull=True)[:50])
+        context["invitations"] = list(
+            Invitation.objects.filter(project=project, accepted_at__isnull=True, revoked_at__isnull=True)[:50]
+        )
     return context

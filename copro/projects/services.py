@@ -32,6 +32,7 @@ from copro.projects.models import (
     OrganisationMembership,
     Phase,
     Project,
+    ProjectVisibility,
     ScopeChange,
     ScopeChangeResponse,
     ScopeItem,
@@ -54,8 +55,21 @@ EDITABLE_FIELDS = {
 }
 
 
-def _unique_slug(model: Any, text: str) -> str:
+# Words that are also pages (/organisations/new/, /projects/new/) cannot be slugs.
+RESERVED_SLUGS = {"new", "edit", "api", "admin"}
+
+
+def _unique_slug(model: Any, text: str, *, unguessable: bool = False) -> str:
+    """A readable address from the title; an unlisted project's also carries a random part.
+
+    An unlisted project is readable by anyone with the link, so its link must not be guessable from
+    its title.
+    """
     base = slugify(text)[:60] or "project"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-1"
+    if unguessable:
+        base = f"{base[:50]}-{secrets.token_hex(5)}"
     slug, n = base, 2
     while model.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"
@@ -114,7 +128,7 @@ def project_create(
     project = Project(
         organisation=organisation,
         title=title,
-        slug=_unique_slug(Project, title),
+        slug=_unique_slug(Project, title, unguessable=visibility == ProjectVisibility.UNLISTED),
         purpose=purpose,
         visibility=visibility,
         budget_amount=budget_amount,
@@ -150,6 +164,9 @@ def project_update(*, user: User, project: Project, changes: dict[str, Any]) -> 
         return project
     for name in changed:
         setattr(project, name, changes[name])
+    if "visibility" in changed and project.visibility == ProjectVisibility.UNLISTED:
+        # Becoming unlisted: the old, readable address stops working.
+        project.slug = _unique_slug(Project, project.title, unguessable=True)
     validate_decision_settings(project.voting_roles, project.vote_weights)
     project.full_clean(exclude=["slug"])
     project.save()
@@ -188,6 +205,16 @@ def scope_needs_agreement(project: Project) -> bool:
 
 def _apply_scope_change(change: ScopeChange) -> None:
     now = timezone.now()
+    if change.item_id is not None:
+        current = ScopeItem.objects.select_for_update().get(pk=change.item_id)
+        if current.removed_at is not None:
+            # Another agreed change has already replaced or removed this line: this one is overtaken.
+            change.status = ScopeChange.Status.NOT_AGREED
+            change.outcome_note = str(_("Overtaken: another agreed change had already changed this line."))
+            change.decided_at = now
+            change.save()
+            return
+        change.item = current
     if change.action == ScopeChange.Action.ADD:
         position = ScopeItem.objects.filter(project=change.project, kind=change.kind).count()
         change.item = ScopeItem.objects.create(
@@ -283,12 +310,23 @@ def scope_change_is_agreed(change: ScopeChange) -> bool:
 
     Both sides of the partnership must say yes; any standing objection holds the change until it is
     answered (the objector can change their response) or the change is closed as not agreed.
+    Only current members count: someone who has stepped back neither agrees nor blocks.
     """
+    current = dict(Membership.objects.filter(project_id=change.project_id).values_list("user_id", "role"))
     responses = list(change.responses.all())
-    if any(not r.agrees for r in responses):
+    # An objection stands while its author is a member, whatever their role now.
+    if any(not r.agrees and r.user_id in current for r in responses):
         return False
-    roles = {r.role for r in responses if r.agrees}
+    # An agreement counts only while its author holds the role they answered in: someone whose role has
+    # changed since must answer again (and both the role change and the new answer are in the log).
+    roles = {r.role for r in responses if r.agrees and current.get(r.user_id) == r.role}
     return Role.FACILITATOR.value in roles and Role.PARTICIPANT.value in roles
+
+
+def _resettle_open_changes(project: Project) -> None:
+    """After a role change or a departure, open changes may now be agreed."""
+    for change in ScopeChange.objects.select_for_update().filter(project=project, status=ScopeChange.Status.OPEN):
+        _settle(change)
 
 
 def _settle(change: ScopeChange) -> None:
@@ -420,7 +458,11 @@ def step_update(*, user: User, project: Project, step: str, done: bool, evidence
 
 
 class InvitationError(Exception):
-    """An invitation that cannot be used: expired, already used, or unknown. Shown as 410 or 404."""
+    """An invitation that cannot be used: expired, withdrawn, already used, or unknown. Shown as 410."""
+
+
+class AlreadyMember(InvitationError):
+    """The person is already a member: the invitation is left unused, for someone else."""
 
 
 @transaction.atomic
@@ -460,6 +502,8 @@ def invitation_for_token(token: str) -> Invitation:
 
 
 def invitation_check(invitation: Invitation) -> None:
+    if invitation.revoked_at is not None:
+        raise InvitationError(_("This invitation was withdrawn by the project's facilitators."))
     if invitation.accepted_at is not None:
         raise InvitationError(
             _("This invitation has already been used. Ask the facilitator for a new one if you need it.")
@@ -474,11 +518,14 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     invitation_check(invitation)
     existing = Membership.objects.filter(project=invitation.project, user=user).first()
+    if existing:
+        raise AlreadyMember(
+            _("You are already a member of this project, as %(role)s. The invitation has not been used.")
+            % {"role": existing.get_role_display()}
+        )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    if existing:
-        return existing
     try:
         with transaction.atomic():
             membership = Membership.objects.create(project=invitation.project, user=user, role=invitation.role)
@@ -497,6 +544,25 @@ def invitation_accept(*, user: User, token: str) -> Membership:
 
 
 @transaction.atomic
+def invitation_revoke(*, user: User, invitation: Invitation) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("This invitation has already been used; change the member's role instead."))
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        activity.record(
+            verb="projects.invitation_withdrawn",
+            actor=user,
+            project=invitation.project,
+            target=invitation.project,
+            data={"role": invitation.role},
+            visibility=Visibility.STAFF,
+        )
+    return invitation
+
+
+@transaction.atomic
 def membership_change_role(*, user: User, membership: Membership, role: str) -> Membership:
     if role not in MemberRole.values:
         raise ValidationError(_("Choose a role."))
@@ -505,6 +571,7 @@ def membership_change_role(*, user: User, membership: Membership, role: str) -> 
     membership.role = role
     membership.save(update_fields=["role"])
     forget_roles(membership.user)
+    _resettle_open_changes(membership.project)
     activity.record(
         verb="projects.role_changed",
         actor=user,
@@ -535,3 +602,4 @@ def membership_leave(*, user: User, project: Project) -> None:
     activity.record(verb="projects.left", actor=user, project=project, target=project, visibility=Visibility.MEMBERS)
     membership.delete()
     forget_roles(user)
+    _resettle_open_changes(project)

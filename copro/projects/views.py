@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,7 +41,7 @@ from copro.projects.forms import (
     ScopeRespondForm,
     StepForm,
 )
-from copro.projects.models import Membership, Organisation, Phase, Project, ScopeChange
+from copro.projects.models import Invitation, Membership, Organisation, Phase, Project, ScopeChange
 
 View = Callable[..., HttpResponseBase]
 
@@ -168,7 +169,7 @@ def project_edit(request: HttpRequest, project: Project, role: Role) -> HttpResp
 
 
 @project_view()
-def scope(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
+def scope(request: HttpRequest, project: Project, role: Role) -> HttpResponseBase:
     propose_form = ScopeProposeForm(project=project)
     if request.method == "POST":
         check(request.user, project, "projects.scope_propose")
@@ -198,18 +199,24 @@ def scope(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
                         _("Your proposal is shared. It takes effect when both facilitators and participants agree."),
                     )
                 return redirect("projects:scope", project.slug)
-    context = selectors.scope_context(project, request.user)
+    return scope_page(request, project, role, propose_form, status=400 if propose_form.errors else 200)
+
+
+def scope_page(
+    request: HttpRequest, project: Project, role: Role, propose_form: ScopeProposeForm | None = None, status: int = 200
+) -> HttpResponseBase:
+    """The scope page; also shown with a 400 and the message when a response or closing was refused."""
     return page(
         request,
         "projects/scope.html",
         project,
         role,
-        status=400 if propose_form.errors else 200,
-        propose_form=propose_form,
+        status=status,
+        propose_form=propose_form or ScopeProposeForm(project=project),
         respond_form=ScopeRespondForm(),
         close_form=ScopeCloseForm(),
         needs_agreement=services.scope_needs_agreement(project),
-        **context,
+        **selectors.scope_context(project, request.user),
     )
 
 
@@ -222,7 +229,7 @@ def _load_change(project: Project, change_id: int) -> ScopeChange:
 
 @require_POST
 @project_view("projects.scope_respond")
-def scope_respond(request: HttpRequest, project: Project, role: Role, change_id: int) -> HttpResponse:
+def scope_respond(request: HttpRequest, project: Project, role: Role, change_id: int) -> HttpResponseBase:
     change = _load_change(project, change_id)
     form = ScopeRespondForm(request.POST)
     if form.is_valid():
@@ -235,7 +242,7 @@ def scope_respond(request: HttpRequest, project: Project, role: Role, change_id:
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-            return redirect("projects:scope", project.slug)
+            return scope_page(request, project, role, status=400)
         messages.success(request, _("Your response is recorded."))
         return redirect("projects:scope", project.slug)
     return page(request, "projects/scope_respond.html", project, role, status=400, form=form, change=change)
@@ -243,7 +250,7 @@ def scope_respond(request: HttpRequest, project: Project, role: Role, change_id:
 
 @require_POST
 @project_view("projects.view")
-def scope_close(request: HttpRequest, project: Project, role: Role, change_id: int) -> HttpResponse:
+def scope_close(request: HttpRequest, project: Project, role: Role, change_id: int) -> HttpResponseBase:
     change = _load_change(project, change_id)
     withdraw = request.POST.get("withdraw") == "1"
     # Withdrawing is for a proposer who can still propose; closing as not agreed is for facilitators.
@@ -254,7 +261,7 @@ def scope_close(request: HttpRequest, project: Project, role: Role, change_id: i
         services.scope_change_close(user=actor(request), change=change, note=note, withdraw=withdraw)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return page(request, "projects/scope_respond.html", project, role, status=400, form=form, change=change)
+        return scope_page(request, project, role, status=400)
     messages.success(request, _("The proposed change is closed."))
     return redirect("projects:scope", project.slug)
 
@@ -438,6 +445,8 @@ def members(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     if request.method == "POST":
         check(request.user, project, "projects.invite")
         form = InviteForm(request.POST)
+        if not ratelimit.consume(request, action="project_invite", user=actor(request)):
+            return ratelimit.respond_429(request)
         if form.is_valid():
             data = form.cleaned_data
             services.invitation_create(
@@ -459,6 +468,21 @@ def members(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
         form=form,
         **selectors.members_context(project, role),
     )
+
+
+@require_POST
+@project_view("projects.invite")
+def invitation_revoke(request: HttpRequest, project: Project, role: Role, invitation_id: int) -> HttpResponse:
+    invitation = Invitation.objects.filter(project=project, pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    try:
+        services.invitation_revoke(user=actor(request), invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The invitation is withdrawn: its link no longer works."))
+    return redirect("projects:members", project.slug)
 
 
 @require_POST
@@ -505,6 +529,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(f"{reverse('account_login')}?next={request.path}")
         try:
             membership = services.invitation_accept(user=actor(request), token=token)
+        except services.AlreadyMember as error:
+            messages.info(request, str(error))
+            return redirect("projects:detail", invitation.project.slug)
         except services.InvitationError as error:
             return render(request, "projects/invitation_invalid.html", {"message": str(error)}, status=410)
         messages.success(request, _("Welcome! You have joined %(project)s.") % {"project": membership.project.title})

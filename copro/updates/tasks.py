@@ -21,6 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
@@ -42,6 +43,7 @@ class MailServerUnavailable(Exception):
 def send_update(update_id: int, attempt: int = 1) -> dict[str, int]:
     from copro.core.models import Visibility
     from copro.core.sanitize import plain_text
+    from copro.projects.models import Membership, ProjectVisibility
     from copro.updates.models import Delivery, Subscription, Update
 
     update = Update.objects.select_related("project").get(pk=update_id)
@@ -55,6 +57,13 @@ def send_update(update_id: int, attempt: int = 1) -> dict[str, int]:
         .exclude(deliveries__update=update)
         .order_by("id")
     )
+    if update.project.visibility == ProjectVisibility.PRIVATE:
+        # A private project's news is for its members: addresses that subscribed while it was public,
+        # or that a member typed in, receive nothing unless they belong to a current member.
+        member_emails = Membership.objects.filter(project=update.project, user__is_active=True).values(
+            email=Lower("user__email")
+        )
+        pending = pending.filter(email__in=member_emails)
     last_id = 0
     while batch := list(pending.filter(id__gt=last_id)[:BATCH_SIZE]):
         last_id = batch[-1].pk

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +31,13 @@ PEOPLE = [
 class Command(BaseCommand):
     help = "Load a demo organisation and project. Does nothing if the demo is already there."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--force", action="store_true", help="Load the demo even when DEBUG is off.")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            # The demo accounts share a published password: never create them on a real site by accident.
+            raise CommandError("The demo is for development (COPRO_DEBUG=1). Use --force to load it anyway.")
         if Organisation.objects.filter(slug="cyngor-bro-demo").exists():
             self.stdout.write("The demo is already loaded.")
         else:
