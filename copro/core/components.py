@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 class Count:
     label: Promise | str
     value: int
-    public: bool = True
 
 
 @dataclass(frozen=True)

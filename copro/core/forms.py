@@ -49,7 +49,3 @@ def claim_token(token: uuid.UUID | None) -> None:
             FormSubmission.objects.create(token=token)
     except IntegrityError:
         raise DuplicateSubmission(_("This form has already been sent. Nothing was saved twice.")) from None
-
-
-def strip_text(value: str) -> str:
-    return value.strip() if isinstance(value, str) else value

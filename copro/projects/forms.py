@@ -233,10 +233,6 @@ class ScopeRespondForm(forms.Form):
     )
 
 
-class ScopeCloseForm(forms.Form):
-    note = forms.CharField(label=_("Why it was not agreed"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class EngagementForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from copro.core import activity
 from copro.core.components import registry
@@ -37,13 +38,7 @@ def nav(project: Project, role: Role) -> list[dict[str, str]]:
         for item in component.nav
         if TABLE.allowed(role, item.action)
     ]
-    return [{"label": str(_overview_label()), "url": reverse("projects:detail", args=[project.slug])}, *items]
-
-
-def _overview_label() -> Any:
-    from django.utils.translation import gettext_lazy as _
-
-    return _("Overview")
+    return [{"label": str(_("Overview")), "url": reverse("projects:detail", args=[project.slug])}, *items]
 
 
 def projects_listed(user: Any) -> QuerySet[Project]:

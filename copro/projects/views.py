@@ -36,7 +36,6 @@ from copro.projects.forms import (
     ProjectCreateForm,
     ProjectEditForm,
     RoleForm,
-    ScopeCloseForm,
     ScopeProposeForm,
     ScopeRespondForm,
     StepForm,
@@ -213,8 +212,6 @@ def scope_page(
         role,
         status=status,
         propose_form=propose_form or ScopeProposeForm(project=project),
-        respond_form=ScopeRespondForm(),
-        close_form=ScopeCloseForm(),
         needs_agreement=services.scope_needs_agreement(project),
         **selectors.scope_context(project, request.user),
     )
@@ -255,8 +252,7 @@ def scope_close(request: HttpRequest, project: Project, role: Role, change_id: i
     withdraw = request.POST.get("withdraw") == "1"
     # Withdrawing is for a proposer who can still propose; closing as not agreed is for facilitators.
     check(request.user, project, "projects.scope_propose" if withdraw else "projects.scope_decide")
-    form = ScopeCloseForm(request.POST)
-    note = form.data.get("note", "")[:2000]
+    note = request.POST.get("note", "")[:2000]
     try:
         services.scope_change_close(user=actor(request), change=change, note=note, withdraw=withdraw)
     except ValidationError as error:
@@ -427,10 +423,6 @@ def steps(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
                 "name": name,
                 "help": help_text,
                 "check": c,
-                "form": StepForm(
-                    initial={"step": key, "done": c.done if c else False, "evidence": c.evidence if c else ""},
-                    prefix=key,
-                ),
             }
         )
     return page(request, "projects/steps.html", project, role, rows=rows)
