@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "copro.accounts",
     "copro.projects",
     "copro.updates",
+    "copro.decisions",
     "copro.api",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("copro.projects.urls")),
     path("", include("copro.updates.urls")),
+    path("", include("copro.decisions.urls")),
 ]
 
 handler400 = core_views.error_400

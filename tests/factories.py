@@ -98,3 +98,30 @@ class UpdateFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Update {n} {XSS}")
     body = HOSTILE
     author = factory.SubFactory(UserFactory)
+
+
+def decision(project, *, kind="poll", options=(), status="open", **fields):  # type: ignore[no-untyped-def]
+    """A decision with options (title, cost) through the services, opened unless status='draft'."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from copro.decisions import services
+
+    creator = fields.pop("created_by", None) or project.created_by
+    closes_at = fields.pop("closes_at", timezone.now() + timedelta(days=7))
+    made = services.decision_create(
+        user=creator,
+        project=project,
+        kind=kind,
+        title=fields.pop("title", f"Decision {XSS} ŵŷâ"),
+        how_used=fields.pop("how_used", "The council acts on the result " + XSS),
+        closes_at=closes_at,
+        **fields,
+    )
+    for item in options:
+        title, cost = (item, None) if isinstance(item, str) else item
+        services.option_add(user=creator, decision=made, title=title, cost=cost)
+    if status == "open":
+        made = services.decision_open(user=creator, decision=made)
+    return made

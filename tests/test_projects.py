@@ -250,7 +250,7 @@ def test_decision_rules_are_equal_votes_by_default_and_weights_are_shown(world):
     assert project.vote_weight("observer") == 0  # observers do not vote by default
     client = world.client("facilitator")
     response = client.post(
-        f"/p/{project.slug}/decisions/",
+        f"/p/{project.slug}/decision-rules/",
         {
             "decision_method": "majority",
             "decision_rules": "One person, one vote, except…",
@@ -267,7 +267,7 @@ def test_decision_rules_are_equal_votes_by_default_and_weights_are_shown(world):
     page = client_for(None).get(f"/p/{project.slug}/").content.decode()
     assert "Votes are weighted" in page and "Participant × 2" in page
     bad = client.post(
-        f"/p/{project.slug}/decisions/",
+        f"/p/{project.slug}/decision-rules/",
         {
             "decision_method": "majority",
             "voting_roles": [],

@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from copro.api import views
+from copro.decisions import api as decisions_api
 
 app_name = "api"
 
@@ -16,4 +17,11 @@ urlpatterns = [
     path("projects/<slug:slug>/dashboard/", views.ProjectDashboard.as_view(), name="dashboard"),
     path("projects/<slug:slug>/updates/", views.ProjectUpdates.as_view(), name="updates"),
     path("projects/<slug:slug>/subscriptions/", views.ProjectSubscribe.as_view(), name="subscribe"),
+    path("projects/<slug:slug>/decisions/", decisions_api.DecisionList.as_view(), name="decisions"),
+    path("projects/<slug:slug>/decisions/<int:decision_id>/", decisions_api.DecisionDetail.as_view(), name="decision"),
+    path(
+        "projects/<slug:slug>/decisions/<int:decision_id>/ballots/",
+        decisions_api.DecisionBallots.as_view(),
+        name="decision_ballots",
+    ),
 ]

@@ -1,0 +1,117 @@
+"""Reads for decision pages."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from copro.core.links import links_from, links_to
+from copro.core.permissions import Role
+from copro.decisions import counting
+from copro.decisions.models import (
+    Ballot,
+    Decision,
+    Kind,
+    Option,
+    PollMethod,
+    Response,
+    Stance,
+    Status,
+    VotingCode,
+)
+from copro.projects.models import Membership, Project
+from copro.projects.selectors import allowed_actions
+
+perms = allowed_actions
+
+
+def past_closing(decision: Decision) -> bool:
+    return decision.closes_at <= timezone.now()
+
+
+def results_hidden(decision: Decision) -> bool:
+    return decision.status != Status.CLOSED and decision.hide_results
+
+
+def result_for_display(decision: Decision) -> dict[str, Any] | None:
+    """The published count once closed; while open, a live count unless the results are hidden.
+
+    Live counts are cached against the number of ballots, so a busy results page counts once per new ballot.
+    """
+    if decision.kind == Kind.PROPOSAL or decision.status == Status.DRAFT:
+        return None
+    if decision.status == Status.CLOSED:
+        return decision.result
+    if decision.hide_results:
+        return None
+    n = Ballot.objects.filter(decision=decision).count()
+    key = f"decision-live:{decision.pk}:{n}"
+    result = cache.get(key)
+    if result is None:
+        result = counting.count(decision)
+        cache.set(key, result, 300)
+    return result
+
+
+def electorate_size(decision: Decision) -> dict[str, int]:
+    rows = (
+        Membership.objects.filter(project_id=decision.project_id, role__in=decision.electorate_roles)
+        .values_list("role")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows.values_list("role", "n"))
+
+
+def equal_power_statement(decision: Decision) -> dict[str, Any]:
+    """What everyone sees before they vote: who can vote, how it is counted, and how the result is used."""
+    sizes = electorate_size(decision)
+    roles = [
+        {"label": Role(r).label, "count": sizes.get(r, 0), "weight": decision.weight_for(r)}
+        for r in decision.electorate_roles
+    ]
+    return {
+        "roles": roles,
+        "total": sum(sizes.values()),
+        "equal": decision.equal_votes,
+        "method": counting.method_description(decision),
+        "secret": decision.is_secret,
+        "hidden": decision.hide_results,
+        "how_used": decision.how_used,
+        "rules": decision.project.decision_rules,
+    }
+
+
+def stance_counts(responses: list[Response]) -> list[dict[str, Any]]:
+    counts = Counter(r.stance for r in responses)
+    return [{"stance": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in Stance]
+
+
+def code_counts(decision: Decision) -> dict[str, int]:
+    codes = VotingCode.objects.filter(decision=decision)
+    return {"made": codes.count(), "used": codes.filter(used_at__isnull=False).count()}
+
+
+def decision_links(decision: Decision) -> dict[str, list[Any]]:
+    """Where it came from (ideas, consultations) and what carries it out (commitments), when those exist."""
+    return {
+        "from": [link for link in links_to(decision).select_related("source_type") if link.source is not None],
+        "to": [link for link in links_from(decision).select_related("target_type") if link.target is not None],
+    }
+
+
+def decision_log(project: Project) -> QuerySet[Decision]:
+    """Every closed decision, newest first, with options in one query (constant queries as the log grows)."""
+    return (
+        Decision.objects.filter(project=project, status=Status.CLOSED)
+        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("position", "id")))
+        .annotate(objections=Count("responses", filter=Q(responses__stance__in=[Stance.DISAGREE, Stance.BLOCK])))
+        .order_by("-closed_at", "-id")
+    )
+
+
+def is_ranked(decision: Decision) -> bool:
+    return decision.method in (PollMethod.IRV, PollMethod.STV)
