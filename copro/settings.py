@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectVisibilityEnum": "copro.projects.models.ProjectVisibility",
         "ActivityVisibilityEnum": "copro.core.models.Visibility",
+        "ScopeKindEnum": "copro.projects.models.ScopeKind",
+        "ScopeChangeStatusEnum": "copro.projects.models.ScopeChange.Status",
+        "DecisionKindEnum": "copro.decisions.models.Kind",
+        "DecisionStatusEnum": "copro.decisions.models.Status",
     },
 }
 

@@ -268,7 +268,7 @@ def test_a_member_puts_a_proposal_and_an_objection_must_be_answered_before_closi
     closing = world.client("facilitator").post(
         url(d, "close/"), {"outcome": "adopted", "statement": "We meet on Saturdays"}
     )
-    assert closing.status_code == 400 and "still need an answer" in closing.content.decode()
+    assert closing.status_code == 400 and "1 objection still needs an answer" in closing.content.decode()
     # the proposer answers the objection; then the facilitator can close
     assert (
         client.post(url(d, f"objections/{objection.pk}/answer/"), {"answer": "We add a weekday session"}).status_code

@@ -51,7 +51,7 @@ class PollMethod(models.TextChoices):
 
 class BudgetBallot(models.TextChoices):
     APPROVAL = "approval", _("Approval: choose the projects you support")
-    KNAPSACK = "knapsack", _("Knapsack: choose projects whose costs fit the budget")
+    KNAPSACK = "knapsack", _("Within budget: choose projects whose costs add up to no more than the budget")
     CUMULATIVE = "cumulative", _("Points: spread your points across projects")
 
 
@@ -289,7 +289,7 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["decision", "user"], name="one_response_per_person")]
+        constraints = [models.UniqueConstraint(fields=["decision", "user"], name="one_proposal_response_per_person")]
 
     def __str__(self) -> str:
         return f"{self.stance} on {self.decision_id}"

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 PROCESSES = {
     "advice": {
+        "label": _("Advice"),
         "summary": _("the person responsible decides, after asking everyone affected and the experts"),
         "how_used": _(
             "This is an advice process. Everyone affected and the experts are asked for advice. The person "
@@ -13,6 +14,7 @@ PROCESSES = {
         ),
     },
     "consent": {
+        "label": _("Consent"),
         "summary": _("we go ahead unless someone has a reasoned objection that has not been answered"),
         "how_used": _(
             "This is a consent decision. The proposal goes ahead if nobody has a reasoned objection. Every "
@@ -21,6 +23,7 @@ PROCESSES = {
         ),
     },
     "consensus": {
+        "label": _("Consensus"),
         "summary": _("we look for an outcome that everyone can agree with"),
         "how_used": _(
             "This is a consensus decision. We keep working on the proposal until everyone can agree with it, "

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from copro.accounts.models import User
 from copro.core import activity
@@ -221,6 +222,9 @@ def decision_open(*, user: User, decision: Decision) -> Decision:
     # Frozen now: the electorate and weights everyone is shown are the ones that count.
     decision.electorate_roles = list(project.voting_roles)
     decision.weights = {r: project.vote_weight(r) for r in project.voting_roles}
+    if decision.kind == Kind.BUDGET:
+        # Equal Shares gives every voter one equal share of the budget: budget ballots are never weighted.
+        decision.weights = dict.fromkeys(decision.electorate_roles, 1)
     decision.tie_seed = secrets.randbelow(2**31)
     decision.status = Status.OPEN
     decision.opened_at = timezone.now()
@@ -432,7 +436,12 @@ def decision_close(
         unanswered = decision.responses.filter(stance__in=[Stance.DISAGREE, Stance.BLOCK], answer="").count()
         if unanswered:
             raise ValidationError(
-                _("%(n)d objection(s) still need an answer before the proposal can be closed.") % {"n": unanswered}
+                ngettext(
+                    "%(n)d objection still needs an answer before the proposal can be closed.",
+                    "%(n)d objections still need an answer before the proposal can be closed.",
+                    unanswered,
+                )
+                % {"n": unanswered}
             )
         if outcome not in (Outcome.ADOPTED, Outcome.ADOPTED_CHANGED, Outcome.NOT_ADOPTED, Outcome.WITHDRAWN):
             raise ValidationError({"outcome": _("Choose the outcome.")})
@@ -455,19 +464,6 @@ def decision_close(
         if reason:
             decision.options.filter(pk=option_id).update(not_taken_reason=reason)
     activity.record(verb="decisions.closed", actor=user, project=decision.project, target=decision)
-    return decision
-
-
-@transaction.atomic
-def decision_record_update(*, user: User, decision: Decision, rationale: str, not_taken: dict[int, str]) -> Decision:
-    """After close, the record can gain reasons (never a changed count)."""
-    decision = Decision.objects.select_for_update().get(pk=decision.pk)
-    _require_status(decision, Status.CLOSED, _("The record is written when the decision closes."))
-    decision.rationale = _text(rationale, TEXT_MAX, _("The reasons"))
-    decision.save(update_fields=["rationale"])
-    for option_id, reason in not_taken.items():
-        decision.options.filter(pk=option_id).update(not_taken_reason=_text(reason, 2000, _("The reason")))
-    activity.record(verb="decisions.record_updated", actor=user, project=decision.project, target=decision)
     return decision
 
 

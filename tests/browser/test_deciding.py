@@ -59,8 +59,8 @@ def test_a_participant_casts_an_approval_budget_ballot_within_the_cap_with_the_k
     page.keyboard.press("Tab")
     page.keyboard.press("Space")  # Play area: 4,000 + 1,500 + 5,000 is over the 6,000 cap
     page.get_by_role("button", name="Cast my vote").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "more than the limit" in page.content()
     assert not Ballot.objects.filter(decision=d).exists()
     assert axe_serious(page) == []
@@ -75,8 +75,8 @@ def test_a_participant_casts_an_approval_budget_ballot_within_the_cap_with_the_k
             box.focus()
             page.keyboard.press("Space")
     page.get_by_role("button", name="Cast my vote").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "Your vote is counted" in page.content()
     ballot = Ballot.objects.get(decision=d)
     titles = set(d.options.filter(code__in=ballot.choices).values_list("title", flat=True))
@@ -91,7 +91,7 @@ def test_a_consent_proposal_with_a_block_must_be_answered_before_it_closes(new_p
     page.goto(f"/p/{world.project.slug}/decisions/new/proposal/")
     page.get_by_label("What is being decided").fill("Hold the forum on Saturday mornings")
     page.get_by_label("Consent", exact=False).check()
-    page.get_by_role("button", name="Put the proposal").click()
+    page.get_by_role("button", name="Submit the proposal").click()
     page.wait_for_load_state()
     d = Decision.objects.get(title="Hold the forum on Saturday mornings")
     assert axe_serious(page) == []
@@ -113,7 +113,7 @@ def test_a_consent_proposal_with_a_block_must_be_answered_before_it_closes(new_p
     fpage.get_by_label("The outcome in plain words").fill("Saturday mornings, with a crèche")
     fpage.get_by_role("button", name="Close and publish the result").click()
     fpage.wait_for_load_state()
-    assert "still need an answer" in fpage.content()
+    assert "objection still needs an answer" in fpage.content()
     assert Decision.objects.get(pk=d.pk).status == "open"
 
     # The proposer answers the block; now it can close.
