@@ -69,6 +69,9 @@ test: test-install lint typecheck migrations-check test-sqlite test-postgres
 clean:
 	rm -rf $(VENV) var build *.egg-info
 
-bench: install
-	# A throwaway database each run: the benchmark never touches var/ (the make run database).
+bench: $(VENV)/.test-installed messages
+	# A throwaway database each run: the benchmarks never touch var/ (the make run database).
+	# pb.py needs pabutools (a test-only dependency): it is the baseline the counting rules are measured against.
 	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/foundation.py
+	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/decisions.py
+	$(BIN)/python benchmarks/pb.py

@@ -495,3 +495,34 @@ def test_tick_closes_due_votes_and_reminds_facilitators_of_review_dates(world, o
     run_tasks()
     reminders = outbox.refresh().to(world.facilitator.email)
     assert len(reminders) == 1 and "review" in Outbox.text(reminders[0]).lower()
+
+
+def test_hostile_text_is_escaped_on_every_decision_page(world):
+    hostile = factories.HOSTILE
+    d = factories.decision(world.project, method="irv", options=[hostile, "B " + hostile], hide_results=False)
+    services.ballot_cast(user=world.participant, decision=d, choices=[d.options.first().code])
+    p = factories.decision(world.project, kind="proposal", process="consent", title=hostile)
+    services.proposal_respond(user=world.expert, decision=p, stance="block", reason=hostile)
+    for path in (url(d), url(p), f"/p/{world.project.slug}/decisions/", url(d, "paper/"), url(d, "codes/")):
+        html = world.client("facilitator").get(path).content.decode()
+        assert factories.XSS not in html, path
+    services.decision_close(user=world.facilitator, decision=d, rationale=hostile)
+    log = world.client("anonymous").get(f"/p/{world.project.slug}/decisions/log/").content.decode()
+    assert factories.XSS not in log and "&lt;script&gt;" in log
+
+
+def test_the_decision_page_keeps_a_constant_number_of_queries(world):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(path: str) -> int:
+        client.get(path)  # warm caches
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    client = world.client("participant")
+    small = factories.decision(world.project, method="single", options=[f"O{i}" for i in range(3)], hide_results=False)
+    big = factories.decision(world.project, method="single", options=[f"O{i}" for i in range(40)], hide_results=False)
+    for user in (world.expert, world.facilitator):
+        services.ballot_cast(user=user, decision=big, choices=[code_of(big, "O1")])
+    assert queries(url(big)) <= queries(url(small)) <= 25
