@@ -446,7 +446,7 @@ def test_the_decision_log_keeps_a_constant_number_of_queries(world, django_asser
 
 
 def test_the_api_casts_one_ballot_and_refuses_the_second_with_409(world):
-    d = factories.decision(world.project, method="approval", options=["A", "B"], hide_results=False)
+    d = factories.decision(world.project, method="approval", options=["A", "B"], secrecy="named", hide_results=False)
     client = world.client("participant")
     path = f"/api/projects/{world.project.slug}/decisions/{d.pk}/ballots/"
     first = client.post(path, {"choices": [code_of(d, "A")]}, content_type="application/json")
@@ -526,3 +526,10 @@ def test_the_decision_page_keeps_a_constant_number_of_queries(world):
     for user in (world.expert, world.facilitator):
         services.ballot_cast(user=user, decision=big, choices=[code_of(big, "O1")])
     assert queries(url(big)) <= queries(url(small)) <= 25
+
+
+def test_a_secret_ballot_never_shows_a_live_count(world):
+    d = factories.decision(world.project, method="single", options=["A", "B"], secrecy="secret", hide_results=False)
+    assert d.hide_results
+    services.ballot_cast(user=world.participant, decision=d, choices=[code_of(d, "A")])
+    assert world.client("facilitator").get(url(d, "results.json")).status_code == 403

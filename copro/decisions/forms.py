@@ -67,7 +67,15 @@ class VoteSettingsMixin(forms.Form):
     secrecy = forms.ChoiceField(
         label=_("Ballot"), choices=Secrecy.choices, widget=forms.RadioSelect, initial=Secrecy.SECRET
     )
-    hide_results = forms.BooleanField(label=_("Hide results until the vote closes"), required=False, initial=True)
+    hide_results = forms.BooleanField(
+        label=_("Hide results until the vote closes"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Secret ballots always hide results until the vote closes: otherwise the moment the count changed "
+            "could show how someone voted."
+        ),
+    )
 
 
 class PollForm(DecisionBaseForm, VoteSettingsMixin):

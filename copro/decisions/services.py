@@ -129,6 +129,9 @@ def decision_create(
         if name not in allowed:
             raise ValidationError(f"{name} does not apply to a {kind}.")
         setattr(decision, name, value)
+    if decision.secrecy == "secret":
+        # A live count next to the times people voted would show how each person voted.
+        decision.hide_results = True
     if kind == Kind.PROPOSAL:
         # Consent and consensus are open by nature: objections must be seen to be answered.
         decision.secrecy = "named"
