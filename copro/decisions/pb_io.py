@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from copro.accounts.models import User
+from copro.analysis import pabulib
 from copro.core import activity
 from copro.core.models import Visibility
 from copro.decisions.models import Ballot, BudgetBallot, BudgetRule, Channel, Decision, Kind, Option, Status
@@ -32,12 +33,11 @@ _RULES_FROM_META = {
     "equalshares/add1": BudgetRule.MES_ADD1,
     "equalshares/add1/comparison": BudgetRule.MES_ADD1_COMPARISON,
 }
+_RULES_TO_META = {v.value: k for k, v in _RULES_FROM_META.items()}
 _BALLOTS_FROM_META = {"approval": BudgetBallot.APPROVAL, "cumulative": BudgetBallot.CUMULATIVE}
 
 
 def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at: datetime) -> Decision:
-    from copro.analysis import pabulib
-
     if len(data) > MAX_PB_BYTES:
         raise ValidationError(_("The file is too large (the limit is 50 MB)."))
     try:
@@ -49,7 +49,7 @@ def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at
     except pabulib.PbFormatError as error:
         raise ValidationError(_("The file could not be read: %(error)s") % {"error": str(error)}) from None
     meta = instance.meta
-    vote_type = meta.get("vote_type", "approval")
+    vote_type = instance.vote_type
     if vote_type not in _BALLOTS_FROM_META:
         raise ValidationError(
             _("Copro counts approval and points (cumulative) ballots; this file has “%(type)s” ballots.")
@@ -70,7 +70,7 @@ def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at
             budget=int(instance.budget),
             ballot_kind=_BALLOTS_FROM_META[vote_type],
             rule=rule,
-            threshold=int(meta.get("min_project_score_threshold", 0) or 0),
+            threshold=instance.threshold or 0,
             min_choices=_int_or_none(meta.get("min_length")),
             max_choices=_int_or_none(meta.get("max_length")),
             points=_int_or_none(meta.get("max_sum_points")),
@@ -91,7 +91,7 @@ def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at
         )
         ballots = [
             Ballot(decision=decision, choices=_choices(vote), weight=1, channel=Channel.IMPORT, batch=name[:100])
-            for vote in pabulib.iter_votes(instance)
+            for vote in instance.votes
         ]
         Ballot.objects.bulk_create(ballots, batch_size=5000)
         activity.record(
@@ -112,30 +112,35 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _choices(vote: Any) -> Any:
-    return dict(vote) if isinstance(vote, dict) else list(vote)
+def _choices(vote: pabulib.PbVote) -> Any:
+    if vote.points is None:
+        return list(vote.projects)
+    return {p: int(v) for p, v in zip(vote.projects, vote.points, strict=True) if v}
 
 
 def export_pb(decision: Decision, *, with_votes: bool) -> str:
-    from copro.analysis import pabulib
-
     options = list(decision.options.all())
     winners = set((decision.result or {}).get("winners", [])) if decision.status == Status.CLOSED else None
-    votes = []
+    votes: list[Any] = []
     if with_votes:
         votes = [
             choices for choices, _weight in Ballot.objects.filter(decision=decision).values_list("choices", "weight")
         ]
-    return pabulib.write_pb_from(
-        meta={
-            "description": decision.title,
-            "currency": decision.currency,
-            "budget": str(decision.budget),
-            "vote_type": "cumulative" if decision.ballot_kind == BudgetBallot.CUMULATIVE else "approval",
-            "rule": decision.rule,
-            "num_projects": str(len(options)),
-            "num_votes": str(len(votes)),
-        },
-        projects=[(o.code, o.cost or 0, o.title, None if winners is None else o.code in winners) for o in options],
-        votes=votes,
+    cumulative = decision.ballot_kind == BudgetBallot.CUMULATIVE
+    instance = pabulib.build_instance(
+        budget=decision.budget or 0,
+        projects=[
+            pabulib.PbProject(
+                id=o.code,
+                cost=o.cost or 0,
+                name=o.title,
+                selected=None if winners is None else int(o.code in winners),
+            )
+            for o in options
+        ],
+        ballots=votes,
+        vote_type="cumulative" if cumulative else "approval",
+        meta={"description": decision.title, "currency": decision.currency, "unit": decision.project.title},
+        rule=_RULES_TO_META.get(decision.rule, decision.rule),
     )
+    return pabulib.write_pb(instance)
