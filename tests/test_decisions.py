@@ -533,3 +533,16 @@ def test_a_secret_ballot_never_shows_a_live_count(world):
     assert d.hide_results
     services.ballot_cast(user=world.participant, decision=d, choices=[code_of(d, "A")])
     assert world.client("facilitator").get(url(d, "results.json")).status_code == 403
+
+
+def test_the_demo_has_a_budget_to_vote_in_and_a_decided_proposal_in_the_log(settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    budget = Decision.objects.get(kind="budget")
+    assert budget.status == "open" and budget.options.count() == 6
+    proposal = Decision.objects.get(kind="proposal")
+    assert proposal.status == "closed" and proposal.outcome == "adopted_changed"
+    log = client_for(None).get(f"/p/{proposal.project.slug}/decisions/log/").content.decode()
+    assert "Saturday mornings at the library" in log

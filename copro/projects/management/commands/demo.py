@@ -145,6 +145,7 @@ class Command(BaseCommand):
         )
         for email, _name, role, _lang in PEOPLE[1:]:
             Membership.objects.create(project=project, user=users[email], role=role)
+        self._decisions(project, facilitator, [users[e] for e, *_rest in PEOPLE[1:4]])
         update_services.update_publish(
             user=facilitator,
             project=project,
@@ -154,4 +155,63 @@ class Command(BaseCommand):
                 "Paper maps are at the library and both school offices."
             ),
             visibility=Visibility.PUBLIC,
+        )
+
+    def _decisions(self, project: Any, facilitator: User, voters: list[User]) -> None:
+        """An open participatory budget to vote in, and a consent proposal already decided, for the log."""
+        from copro.decisions import services as decisions
+
+        closes = timezone.now() + timedelta(days=21)
+        budget = decisions.decision_create(
+            user=facilitator,
+            project=project,
+            kind="budget",
+            title="How should we split the £240,000 between the three schools' routes?",
+            how_used=(
+                "The council's cabinet member for transport has agreed to build the funded projects in the order "
+                "they are funded. Anything not funded goes to next year's bid."
+            ),
+            closes_at=closes,
+            budget=240_000,
+            ballot_kind="approval",
+            rule="mes-add1",
+            max_choices=4,
+            secrecy="secret",
+        )
+        for title, cost in [
+            ("Zebra crossing on Heol Trelái by Ysgol Gymraeg", 85_000),
+            ("School street closure at Windsor Clive Primary", 30_000),
+            ("Wider footway and dropped kerbs on Grand Avenue", 110_000),
+            ("Covered scooter and bike parking at all three schools", 24_000),
+            ("20 mph signs and speed cushions on Cowbridge Road West", 60_000),
+            ("Lit path through the park to Herbert Thompson Primary", 95_000),
+        ]:
+            decisions.option_add(user=facilitator, decision=budget, title=title, cost=cost)
+        decisions.decision_open(user=facilitator, decision=budget)
+        proposal = decisions.decision_create(
+            user=voters[0],
+            project=project,
+            kind="proposal",
+            process="consent",
+            title="Hold the design workshops on Saturday mornings at the library",
+            how_used="A consent decision: it goes ahead unless a reasoned objection is left unanswered.",
+            closes_at=closes,
+        )
+        proposal = decisions.decision_open(user=voters[0], decision=proposal)
+        decisions.proposal_respond(user=voters[1], decision=proposal, stance="agree", reason="")
+        objection = decisions.proposal_respond(
+            user=voters[2],
+            decision=proposal,
+            stance="disagree",
+            reason="Parents who work Saturdays could not come.",
+        )
+        decisions.objection_answer(
+            user=voters[0], response=objection, answer="We will also run one weekday evening session each month."
+        )
+        decisions.decision_close(
+            user=facilitator,
+            decision=proposal,
+            outcome="adopted_changed",
+            statement="Saturday mornings at the library, plus one weekday evening session each month.",
+            rationale="Agreed by consent; the one objection was answered by adding an evening session.",
         )
