@@ -169,6 +169,9 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "reauthenticate": "10/m/user",
     "updates_subscribe": "20/h/ip",
     "project_invite": "50/h/user",
+    # Wrong voting codes: 20 per 10 minutes per IP. Only failed look-ups count, so a shared tablet at a
+    # polling station is never slowed down; guessing a 50-bit code at that pace is hopeless.
+    "voting_code_failed": "20/600s/ip",
 }
 if env_bool("COPRO_DISABLE_RATE_LIMITS", False):
     ACCOUNT_RATE_LIMITS = False  # allauth: False switches every limit off ({} would restore its defaults)

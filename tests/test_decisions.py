@@ -327,13 +327,14 @@ def test_a_printed_voting_code_votes_once_without_an_account(world):
     codes = services.codes_generate(user=world.facilitator, decision=d, count=3, batch="Community centre")
     assert len(set(codes)) == 3 and not VotingCode.objects.filter(code_hash__in=codes).exists()
     anonymous = client_for(None)
-    page = anonymous.get("/vote/", {"code": codes[0].lower()})
+    assert anonymous.get("/vote/").status_code == 200
+    page = anonymous.post("/vote/", {"code": codes[0].lower()})
     assert page.status_code == 200 and d.title in page.content.decode()
     cast = anonymous.post("/vote/", {"code": codes[0], "cast": "1", "choice": code_of(d, "A")})
     assert cast.status_code == 200 and "Your vote is counted" in cast.content.decode()
     again = anonymous.post("/vote/", {"code": codes[0], "cast": "1", "choice": code_of(d, "B")})
     assert again.status_code in (200, 409) and "already been used" in again.content.decode()
-    unknown = anonymous.get("/vote/", {"code": "NOPE-NOPE"})
+    unknown = anonymous.post("/vote/", {"code": "NOPE-NOPE"})
     assert unknown.status_code == 400 and "not recognised" in unknown.content.decode()
     assert Ballot.objects.filter(decision=d, channel=Channel.CODE).count() == 1
 
@@ -546,3 +547,119 @@ def test_the_demo_has_a_budget_to_vote_in_and_a_decided_proposal_in_the_log(sett
     assert proposal.status == "closed" and proposal.outcome == "adopted_changed"
     log = client_for(None).get(f"/p/{proposal.project.slug}/decisions/log/").content.decode()
     assert "Saturday mornings at the library" in log
+
+
+# --- Review findings, fixed and kept fixed ----------------------------------------------------------------
+
+
+def test_a_ballot_is_refused_if_the_vote_closed_after_the_page_was_loaded(world):
+    d = factories.decision(world.project, method="single", options=["A", "B"])
+    stale = Decision.objects.get(pk=d.pk)  # what the voter's request loaded
+    services.decision_close(user=world.facilitator, decision=d)
+    with pytest.raises(services.VotingClosed):
+        services.ballot_cast(user=world.participant, decision=stale, choices=[code_of(d, "A")])
+    with pytest.raises(services.VotingClosed):
+        services.ballot_enter(
+            user=world.facilitator, decision=stale, choices=[code_of(d, "A")], channel="paper", batch="x"
+        )
+    assert not Ballot.objects.exists() and not Participation.objects.exists()
+
+
+def test_the_electorate_is_the_people_who_could_vote_when_it_opened(world):
+    d = factories.decision(world.project, method="single", options=["A", "B"])
+    newcomer = factories.UserFactory()
+    factories.MembershipFactory(project=world.project, user=newcomer, role="participant")
+    from copro.projects.models import Membership
+
+    Membership.objects.filter(project=world.project, user=world.observer).update(role="participant")
+    for person in (newcomer, world.observer):
+        with pytest.raises(PermissionDenied):
+            services.ballot_cast(user=person, decision=d, choices=[code_of(d, "A")])
+    # and a participant promoted mid-vote still votes with the weight of the role they had
+    world.project.vote_weights = {"facilitator": 3}
+    world.project.save()
+    Membership.objects.filter(project=world.project, user=world.participant).update(role="facilitator")
+    services.ballot_cast(user=world.participant, decision=d, choices=[code_of(d, "A")])
+    assert Ballot.objects.get(decision=d).weight == 1
+
+
+def test_proposals_have_no_ballot_pages(world):
+    p = factories.decision(world.project, kind="proposal", process="consent")
+    client = world.client("facilitator")
+    assert client.post(url(p, "vote/"), {"choice": "1"}).status_code == 404
+    assert client.get(url(p, "paper/")).status_code == 404
+    assert client.get(url(p, "codes/")).status_code == 404
+    assert client.get(url(p, "results.json")).status_code == 404
+    with pytest.raises(ValidationError):
+        services.codes_generate(user=world.facilitator, decision=p, count=1, batch="x")
+
+
+def test_huge_numbers_in_the_budget_form_are_refused_with_a_message(world):
+    response = world.client("facilitator").post(
+        f"/p/{world.project.slug}/decisions/new/budget/",
+        {
+            "title": "Budget",
+            "how_used": "Used",
+            "closes_at": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+            "budget": "1000",
+            "ballot_kind": "approval",
+            "rule": "greedy",
+            "threshold": str(10**20),
+            "max_choices": "40000",
+            "secrecy": "secret",
+        },
+    )
+    assert response.status_code == 400 and not Decision.objects.exists()
+
+
+def test_a_code_for_a_draft_reveals_nothing_and_wrong_codes_are_rate_limited(world, settings):
+    d = factories.decision(world.project, method="single", options=["Secret plan A", "B"], status="draft")
+    code = services.codes_generate(user=world.facilitator, decision=d, count=1, batch="Early print run")[0]
+    anonymous = client_for(None)
+    page = anonymous.post("/vote/", {"code": code})
+    assert page.status_code == 409 and "not open yet" in page.content.decode()
+    assert "Secret plan A" not in page.content.decode()
+    statuses = [anonymous.post("/vote/", {"code": f"WRONG-{i:05d}"}).status_code for i in range(21)]
+    assert statuses[:20] == [400] * 20 and statuses[20] == 429
+
+
+def test_an_objection_can_be_answered_after_the_closing_time_so_the_proposal_can_close(world):
+    d = factories.decision(world.project, kind="proposal", process="consent", created_by=world.participant)
+    services.proposal_respond(user=world.expert, decision=d, stance="block", reason="Not yet")
+    Decision.objects.filter(pk=d.pk).update(closes_at=timezone.now() - timedelta(minutes=5))
+    html = world.client("participant").get(url(d)).content.decode()
+    assert "Publish the answer" in html
+
+
+def test_a_ballot_that_cannot_be_counted_is_reported_and_the_tick_goes_on(world):
+    from django.core.management import call_command
+
+    broken = factories.decision(world.project, method="single", options=["A", "B"])
+    fine = factories.decision(world.project, method="single", options=["A", "B"])
+    Ballot.objects.create(decision=broken, choices=["not-an-option"], channel="paper")
+    with pytest.raises(ValidationError, match="could not be counted"):
+        services.decision_close(user=world.facilitator, decision=broken)
+    assert Decision.objects.get(pk=broken.pk).status == "open"
+    Decision.objects.update(closes_at=timezone.now() - timedelta(minutes=1))
+    call_command("decisions", "tick", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Decision.objects.get(pk=fine.pk).status == "closed"
+    assert Decision.objects.get(pk=broken.pk).status == "open"
+
+
+def test_the_decision_log_csv_names_winners_by_title(world):
+    d = factories.decision(world.project, method="single", options=["Keep the bus", "Cut it"])
+    services.ballot_cast(user=world.participant, decision=d, choices=[code_of(d, "Keep the bus")])
+    services.decision_close(user=world.facilitator, decision=d)
+    response = world.client("anonymous").get(f"/p/{world.project.slug}/export/decisions.csv")
+    csv_text = b"".join(response.streaming_content).decode()
+    assert "Keep the bus" in csv_text
+
+
+def test_a_named_ballot_shows_how_each_person_voted_and_a_secret_one_never_does(world):
+    named = factories.decision(world.project, method="single", options=["A", "B"], secrecy="named", hide_results=False)
+    secret = factories.decision(world.project, method="single", options=["A", "B"], secrecy="secret")
+    for d in (named, secret):
+        services.ballot_cast(user=world.participant, decision=d, choices=[code_of(d, "B")])
+        services.decision_close(user=world.facilitator, decision=d)
+    assert "How each person voted" in world.client("anonymous").get(url(named)).content.decode()
+    assert "How each person voted" not in world.client("facilitator").get(url(secret)).content.decode()

@@ -109,3 +109,49 @@ def test_only_facilitators_import(world):
     for persona in ("participant", "observer"):
         assert world.client(persona).get(f"/p/{world.project.slug}/decisions/import/").status_code == 403
     assert world.client("outsider").get(f"/p/{world.private_project.slug}/decisions/import/").status_code == 404
+
+
+def test_imported_ballots_meet_the_same_rules_as_ballots_cast_here(world):
+    text = (
+        "META\nkey;value\nbudget;100\nvote_type;cumulative\nmax_sum_points;10\nrule;greedy\n"
+        "PROJECTS\nproject_id;cost\n1;50\n2;60\nVOTES\nvoter_id;vote;points\nv1;1,2;-30,4\n"
+    )
+    response = upload(world, "negative.pb", text.encode())
+    html = response.content.decode()
+    assert response.status_code == 400 and "v1" in html and "0 or more" in html
+    assert not Decision.objects.exists()
+
+
+def test_an_unknown_counting_rule_in_a_file_is_refused_not_guessed(world):
+    text = (
+        "META\nkey;value\nbudget;100\nvote_type;approval\nrule;equalshares/utilitarian\n"
+        "PROJECTS\nproject_id;cost\n1;50\nVOTES\nvoter_id;vote\n"
+    )
+    response = upload(world, "rule.pb", text.encode())
+    assert response.status_code == 400 and "equalshares/utilitarian" in response.content.decode()
+    assert not Decision.objects.exists()
+
+
+def test_the_export_lists_ballots_in_a_canonical_order_not_the_order_of_voting(world):
+    d = services.decision_create(
+        user=world.facilitator,
+        project=world.project,
+        kind="budget",
+        title="Order",
+        how_used="Test",
+        closes_at=timezone.now() + timedelta(days=1),
+        budget=100,
+        ballot_kind="approval",
+        rule="greedy",
+    )
+    for title in ("C", "B", "A"):
+        services.option_add(user=world.facilitator, decision=d, title=title, cost=10)
+    d = services.decision_open(user=world.facilitator, decision=d)
+    codes = {o.title: o.code for o in d.options.all()}
+    for user, title in ((world.participant, "C"), (world.expert, "A"), (world.facilitator, "B")):
+        services.ballot_cast(user=user, decision=d, choices=[codes[title]])
+    services.decision_close(user=world.facilitator, decision=d)
+    exported = pabulib.parse_pb(
+        world.client("anonymous").get(f"/p/{world.project.slug}/decisions/{d.pk}/export.pb").content
+    )
+    assert [v.projects for v in exported.votes] == sorted(v.projects for v in exported.votes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -124,4 +125,4 @@ class DecisionBallots(APIView):
             )
         except (services.AlreadyVoted, services.VotingClosed) as error:
             return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
-        return Response({"detail": "Your vote is counted."}, status=status.HTTP_201_CREATED)
+        return Response({"detail": _("Your vote is counted. Thank you.")}, status=status.HTTP_201_CREATED)

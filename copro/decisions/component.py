@@ -35,7 +35,7 @@ def _log_rows(project: Any) -> Iterable[dict[str, Any]]:
             "offline": participation.get("offline", 0),
             "outcome": d.outcome,
             "outcome_statement": d.outcome_statement,
-            "winners": " ".join((d.result or {}).get("winners", [])),
+            "winners": "; ".join((d.result or {}).get("winner_titles", [])),
             "rationale": d.rationale,
         }
 

@@ -26,8 +26,10 @@ def _is_list(decision: Decision) -> bool:
     return decision.method in LIST_SHAPES
 
 
-def validate(decision: Decision, choices: Any) -> Any:
-    options = {o.code: o for o in decision.options.all()}
+def validate(decision: Decision, choices: Any, options: dict[str, Any] | None = None) -> Any:
+    """The canonical ballot, or ValidationError. Pass `options` ({code: option}) when checking many ballots."""
+    if options is None:
+        options = {o.code: o for o in decision.options.all()}
     if _is_list(decision):
         if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
             raise ValidationError(_("This ballot could not be read. Please fill it in again."))
@@ -82,6 +84,18 @@ def validate(decision: Decision, choices: Any) -> Any:
         if not clean:
             raise ValidationError(_("Give at least one option a score."))
         return clean
+    if decision.kind == Kind.BUDGET:
+        n = len(clean)
+        if decision.min_choices and n < decision.min_choices:
+            raise ValidationError(
+                ngettext("Choose at least %(n)d project.", "Choose at least %(n)d projects.", decision.min_choices)
+                % {"n": decision.min_choices}
+            )
+        if decision.max_choices and n > decision.max_choices:
+            raise ValidationError(
+                ngettext("Choose at most %(n)d project.", "Choose at most %(n)d projects.", decision.max_choices)
+                % {"n": decision.max_choices}
+            )
     allowance = decision.dots if decision.kind == Kind.POLL else decision.points
     used = sum(clean.values())
     if not used:
@@ -91,6 +105,23 @@ def validate(decision: Decision, choices: Any) -> Any:
             _("You used %(used)d, but you have %(allowance)d to spread.") % {"used": used, "allowance": allowance}
         )
     return clean
+
+
+def count_or_explain(decision: Decision) -> dict[str, Any]:
+    """`count`, with any error in the counting inputs turned into a message instead of a crash."""
+    from copro.analysis.budgeting import CountingError
+    from copro.analysis.polls import BallotError
+
+    try:
+        return count(decision)
+    except BallotError as error:
+        raise ValidationError(
+            _("A ballot could not be counted (%(reason)s). Nothing was published.") % {"reason": error.message}
+        ) from None
+    except (CountingError, ValueError, OverflowError) as error:
+        raise ValidationError(
+            _("The ballots could not be counted (%(reason)s). Nothing was published.") % {"reason": str(error)}
+        ) from None
 
 
 def method_description(decision: Decision) -> str:
@@ -209,7 +240,13 @@ def present(decision: Decision, result: dict[str, Any] | None) -> dict[str, Any]
         ]
         return out
     if shape == "ranked":
-        out["method"] = result["method"]["name"]
+        from copro.analysis.polls import IRV_METHOD, STV_METHOD
+
+        names = {
+            IRV_METHOD: _("Instant-runoff voting"),
+            STV_METHOD: _("Single transferable vote, Weighted Inclusive Gregory Method (Scottish rules)"),
+        }
+        out["method"] = names.get(result["method"]["name"], result["method"]["name"])
         out["source"] = result["method"]["source"]
         out["quota"] = (result.get("quota") or {}).get("display")
         out["seats"] = result.get("seats")

@@ -7,10 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.forms import OnceForm
+from copro.core.permissions import Role
 from copro.core.templatetags.copro import money as money_text
 from copro.decisions.models import (
     BudgetBallot,
@@ -57,7 +60,7 @@ class ProposalForm(DecisionBaseForm):
     )
     process = forms.ChoiceField(
         label=_("How it will be decided"),
-        choices=[(p.value, f"{p.label}: {PROCESSES[p.value]['summary']}") for p in Process],
+        choices=[(p.value, format_lazy("{}: {}", p.label, PROCESSES[p.value]["summary"])) for p in Process],
         widget=forms.RadioSelect,
         initial=Process.CONSENT,
     )
@@ -95,11 +98,17 @@ class BudgetForm(DecisionBaseForm, VoteSettingsMixin):
     rule = forms.ChoiceField(
         label=_("Counting rule"), choices=BudgetRule.choices, widget=forms.RadioSelect, initial=BudgetRule.MES_ADD1
     )
-    threshold = forms.IntegerField(label=_("Minimum votes for a project to be funded"), min_value=0, initial=0)
-    min_choices = forms.IntegerField(label=_("Fewest projects a person must choose"), min_value=1, required=False)
-    max_choices = forms.IntegerField(label=_("Most projects a person may choose"), min_value=1, required=False)
+    threshold = forms.IntegerField(
+        label=_("Minimum votes for a project to be funded"), min_value=0, max_value=2_000_000_000, initial=0
+    )
+    min_choices = forms.IntegerField(
+        label=_("Fewest projects a person must choose"), min_value=1, max_value=500, required=False
+    )
+    max_choices = forms.IntegerField(
+        label=_("Most projects a person may choose"), min_value=1, max_value=500, required=False
+    )
     spending_cap = forms.IntegerField(
-        label=_("Most money one ballot may choose (approval ballots)"), min_value=1, required=False
+        label=_("Most money one ballot may choose (approval ballots)"), min_value=1, max_value=10**13, required=False
     )
     points = forms.IntegerField(
         label=_("Points per person (points ballots)"), min_value=1, max_value=1000, required=False
@@ -170,6 +179,11 @@ class CloseForm(forms.Form):
 class CodesForm(forms.Form):
     count = forms.IntegerField(label=_("How many codes"), min_value=1, max_value=2000, initial=50)
     batch = forms.CharField(label=_("Batch name (for example the place and date)"), max_length=100)
+    role = forms.ChoiceField(label=_("The voters' role"), choices=[])
+
+    def __init__(self, *args: Any, decision: Decision, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _role_choices(self.fields["role"], decision)
 
 
 class CodeForm(forms.Form):
@@ -238,6 +252,8 @@ class BallotForm(forms.Form):
 def ballot_shape(decision: Decision) -> str:
     if decision.kind == Kind.BUDGET:
         return "points" if decision.ballot_kind == BudgetBallot.CUMULATIVE else "many"
+    if decision.kind != Kind.POLL or decision.method not in PollMethod.values:
+        raise ValidationError(_("This decision has no ballot."))
     return {
         PollMethod.SINGLE: "one",
         PollMethod.APPROVAL: "many",
@@ -262,8 +278,9 @@ class OfflineBallotForm(forms.Form):
 
     def __init__(self, *args: Any, decision: Decision, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from copro.core.permissions import Role
+        _role_choices(self.fields["role"], decision)
 
-        role_field: Any = self.fields["role"]
-        role_field.choices = [(r, Role(r).label) for r in decision.electorate_roles]
-        self.fields["role"].initial = "participant" if "participant" in decision.electorate_roles else None
+
+def _role_choices(field: Any, decision: Decision) -> None:
+    field.choices = [(r, Role(r).label) for r in decision.electorate_roles]
+    field.initial = "participant" if "participant" in decision.electorate_roles else None

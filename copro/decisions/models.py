@@ -11,6 +11,7 @@ decisions are the public decision log. Who voted and how they voted are kept in 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 
 from django.conf import settings
@@ -94,6 +95,9 @@ class Decision(models.Model):
     # later change to the project's rules cannot change a running vote.
     electorate_roles = models.JSONField(default=list)
     weights = models.JSONField(default=dict, blank=True)
+    # The people who may vote, frozen at opening: {user id: role}. Joining or changing role mid-vote
+    # changes neither who votes nor how much a vote counts.
+    electors = models.JSONField(default=dict, blank=True)
     secrecy = models.CharField(_("ballot"), max_length=6, choices=Secrecy.choices, default=Secrecy.SECRET)
     hide_results = models.BooleanField(_("hide results until the vote closes"), default=True)
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.DRAFT)
@@ -160,6 +164,12 @@ class Decision(models.Model):
         if role not in self.electorate_roles:
             return 0
         return int(self.weights.get(role, 1))
+
+    @property
+    def electorate_labels(self) -> list[str]:
+        from copro.core.permissions import Role
+
+        return [Role(r).label for r in self.electorate_roles]
 
     @property
     def equal_votes(self) -> bool:
@@ -245,7 +255,9 @@ class Ballot(models.Model):
 
 
 def hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().replace("-", "").replace(" ", "").encode()).hexdigest()
+    """A keyed hash: a copy of the database alone cannot be searched for the ~50-bit codes."""
+    normalised = code.strip().upper().replace("-", "").replace(" ", "").encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"voting-code:" + normalised, hashlib.sha256).hexdigest()
 
 
 class VotingCode(models.Model):

@@ -8,6 +8,8 @@ ballots, with voter ids that are only sequence numbers.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,24 +18,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from copro.accounts.models import User
-from copro.analysis import pabulib
+from copro.analysis import budgeting, pabulib
 from copro.core import activity
 from copro.core.models import Visibility
-from copro.decisions.models import Ballot, BudgetBallot, BudgetRule, Channel, Decision, Kind, Option, Status
+from copro.core.sanitize import plain_text
+from copro.decisions.models import Ballot, BudgetBallot, Channel, Decision, Kind, Option, Status
 from copro.projects.models import Project
 
 # The largest shipped election (Łódź 2022) is 3.7 MB; 50 MB leaves room for any city's file.
 MAX_PB_BYTES = 50 * 1024 * 1024
 
-_RULES_FROM_META = {
-    "greedy": BudgetRule.GREEDY,
-    "greedy-threshold": BudgetRule.GREEDY_THRESHOLD,
-    "greedy-no-skip": BudgetRule.GREEDY_NO_SKIP,
-    "equalshares": BudgetRule.MES,
-    "equalshares/add1": BudgetRule.MES_ADD1,
-    "equalshares/add1/comparison": BudgetRule.MES_ADD1_COMPARISON,
-}
-_RULES_TO_META = {v.value: k for k, v in _RULES_FROM_META.items()}
+# Copro rule -> the META `rule` value that names it in a .pb file.
+_RULES_TO_META = {rule: meta for meta, rule in budgeting.PABULIB_RULES.items()}
 _BALLOTS_FROM_META = {"approval": BudgetBallot.APPROVAL, "cumulative": BudgetBallot.CUMULATIVE}
 
 
@@ -55,11 +51,21 @@ def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at
             _("Copro counts approval and points (cumulative) ballots; this file has “%(type)s” ballots.")
             % {"type": vote_type}
         )
-    rule = _RULES_FROM_META.get(meta.get("rule", ""), BudgetRule.GREEDY)
-    from copro.decisions import services
+    try:
+        rule = budgeting.rule_from_pabulib(instance.rule)
+    except budgeting.CountingError:
+        raise ValidationError(
+            _(
+                "The file's counting rule “%(rule)s” is not one Copro counts (greedy, greedy-threshold, equalshares, "
+                "equalshares/add1)."
+            )
+            % {"rule": instance.rule[:50]}
+        ) from None
+    _check_ranges(instance)
+    from copro.decisions import counting, services
 
     with transaction.atomic():
-        title = meta.get("description") or meta.get("unit") or name.rsplit("/", 1)[-1]
+        title = plain_text(meta.get("description") or meta.get("unit") or "").strip() or name.rsplit("/", 1)[-1]
         decision = services.decision_create(
             user=user,
             project=project,
@@ -75,8 +81,10 @@ def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at
             max_choices=_int_or_none(meta.get("max_length")),
             points=_int_or_none(meta.get("max_sum_points")),
         )
-        decision.currency = (meta.get("currency") or decision.currency)[:3].upper()
-        decision.save(update_fields=["currency"])
+        currency = (meta.get("currency") or "").strip().upper()
+        if re.fullmatch(r"[A-Z]{3}", currency):
+            decision.currency = currency
+            decision.save(update_fields=["currency"])
         Option.objects.bulk_create(
             [
                 Option(
@@ -89,10 +97,20 @@ def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at
                 for i, p in enumerate(instance.projects, start=1)
             ]
         )
-        ballots = [
-            Ballot(decision=decision, choices=_choices(vote), weight=1, channel=Channel.IMPORT, batch=name[:100])
-            for vote in instance.votes
-        ]
+        # Every imported ballot meets the same rules as one cast here (points, fewest and most choices).
+        options = {o.code: o for o in decision.options.all()}
+        ballots = []
+        for vote in instance.votes:
+            try:
+                choices = counting.validate(decision, _choices(vote), options)
+            except ValidationError as error:
+                raise ValidationError(
+                    _("The ballot of voter “%(voter)s” cannot be counted: %(reason)s")
+                    % {"voter": vote.voter_id[:40], "reason": " ".join(error.messages)}
+                ) from None
+            ballots.append(
+                Ballot(decision=decision, choices=choices, weight=1, channel=Channel.IMPORT, batch=name[:100])
+            )
         Ballot.objects.bulk_create(ballots, batch_size=5000)
         activity.record(
             verb="decisions.imported",
@@ -105,6 +123,29 @@ def import_pb(*, user: User, project: Project, data: bytes, name: str, closes_at
     return decision
 
 
+# Column limits: whole money up to 10^13, counts that fit the database's small integers.
+MONEY_MAX = 10**13
+SMALL_MAX = 32_767
+
+
+def _check_ranges(instance: pabulib.PbInstance) -> None:
+    if not 1 <= instance.budget <= MONEY_MAX:
+        raise ValidationError(_("The budget must be between 1 and 10,000,000,000,000."))
+    for project in instance.projects:
+        if not 1 <= project.cost <= MONEY_MAX:
+            raise ValidationError(
+                _("Project “%(id)s” must cost between 1 and 10,000,000,000,000.") % {"id": project.id[:40]}
+            )
+        if len(project.id) > 40:
+            raise ValidationError(_("Project id “%(id)s…” is longer than 40 characters.") % {"id": project.id[:40]})
+    for key in ("min_length", "max_length", "max_sum_points"):
+        value = _int_or_none(instance.meta.get(key))
+        if value is not None and not 0 <= value <= SMALL_MAX:
+            raise ValidationError(_("META %(key)s must be between 0 and 32,767.") % {"key": key})
+    if (instance.threshold or 0) > 2_000_000_000:
+        raise ValidationError(_("META min_project_score_threshold is too large."))
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -115,7 +156,7 @@ def _int_or_none(value: Any) -> int | None:
 def _choices(vote: pabulib.PbVote) -> Any:
     if vote.points is None:
         return list(vote.projects)
-    return {p: int(v) for p, v in zip(vote.projects, vote.points, strict=True) if v}
+    return {p: int(v) for p, v in zip(vote.projects, vote.points, strict=True)}
 
 
 def export_pb(decision: Decision, *, with_votes: bool) -> str:
@@ -123,9 +164,11 @@ def export_pb(decision: Decision, *, with_votes: bool) -> str:
     winners = set((decision.result or {}).get("winners", [])) if decision.status == Status.CLOSED else None
     votes: list[Any] = []
     if with_votes:
-        votes = [
-            choices for choices, _weight in Ballot.objects.filter(decision=decision).values_list("choices", "weight")
-        ]
+        # In a canonical order, never the order of voting: that order could be matched to who voted when.
+        votes = sorted(
+            Ballot.objects.filter(decision=decision).values_list("choices", flat=True),
+            key=lambda c: json.dumps(c, sort_keys=True),
+        )
     cumulative = decision.ballot_kind == BudgetBallot.CUMULATIVE
     instance = pabulib.build_instance(
         budget=decision.budget or 0,
@@ -140,7 +183,21 @@ def export_pb(decision: Decision, *, with_votes: bool) -> str:
         ],
         ballots=votes,
         vote_type="cumulative" if cumulative else "approval",
-        meta={"description": decision.title, "currency": decision.currency, "unit": decision.project.title},
+        meta={
+            "description": decision.title,
+            "currency": decision.currency,
+            "unit": decision.project.title,
+            **{
+                key: str(value)
+                for key, value in (
+                    ("min_length", decision.min_choices),
+                    ("max_length", decision.max_choices),
+                    ("max_sum_points", decision.points),
+                    ("min_project_score_threshold", decision.threshold or None),
+                )
+                if value
+            },
+        },
         rule=_RULES_TO_META.get(decision.rule, decision.rule),
     )
     return pabulib.write_pb(instance)

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -52,12 +53,32 @@ def result_for_display(decision: Decision) -> dict[str, Any] | None:
     key = f"decision-live:{decision.pk}:{n}"
     result = cache.get(key)
     if result is None:
-        result = counting.count(decision)
+        try:
+            result = counting.count_or_explain(decision)
+        except ValidationError:
+            return None
         cache.set(key, result, 300)
     return result
 
 
+def named_ballots(decision: Decision, titles: dict[str, str]) -> list[dict[str, Any]]:
+    """How each person voted, for a named ballot whose results are visible (never for a secret one)."""
+    if decision.is_secret or decision.kind == Kind.PROPOSAL or results_hidden(decision):
+        return []
+    rows = []
+    for ballot in Ballot.objects.filter(decision=decision, voter__isnull=False).select_related("voter"):
+        choices = ballot.choices
+        if isinstance(choices, dict):
+            text = "; ".join(f"{titles.get(c, c)}: {n}" for c, n in choices.items())
+        else:
+            text = "; ".join(titles.get(c, c) for c in choices)
+        rows.append({"name": ballot.voter.public_name if ballot.voter else "", "choices": text})
+    return sorted(rows, key=lambda r: r["name"].lower())
+
+
 def electorate_size(decision: Decision) -> dict[str, int]:
+    if decision.status != Status.DRAFT:
+        return dict(Counter(decision.electors.values()))
     rows = (
         Membership.objects.filter(project_id=decision.project_id, role__in=decision.electorate_roles)
         .values_list("role")

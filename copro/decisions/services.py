@@ -6,13 +6,14 @@ hash chain); the count, published at close, records the participation figures in
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +42,9 @@ from copro.decisions.models import (
     hash_code,
 )
 from copro.projects.access import project_role
-from copro.projects.models import Project
+from copro.projects.models import Membership, Project
+
+logger = logging.getLogger(__name__)
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -221,10 +224,23 @@ def decision_open(*, user: User, decision: Decision) -> Decision:
         raise ValidationError(_("Add at least two options before opening the vote."))
     if decision.method == PollMethod.STV and (decision.seats or 0) >= n_options:
         raise ValidationError(_("There must be more options than winners."))
+    if decision.min_choices and decision.min_choices > n_options:
+        raise ValidationError(_("People are asked to choose more options than there are. Add options first."))
+    if decision.kind == Kind.BUDGET:
+        cap = decision.budget if decision.ballot_kind == "knapsack" else decision.spending_cap
+        cheapest = decision.options.order_by("cost").values_list("cost", flat=True).first() or 0
+        if cap and cheapest > cap:
+            raise ValidationError(_("Every project costs more than a ballot may spend, so nobody could vote."))
     project = decision.project
     # Frozen now: the electorate and weights everyone is shown are the ones that count.
     decision.electorate_roles = list(project.voting_roles)
     decision.weights = {r: project.vote_weight(r) for r in project.voting_roles}
+    decision.electors = {
+        str(user_id): role
+        for user_id, role in Membership.objects.filter(
+            project=project, role__in=decision.electorate_roles, user__is_active=True
+        ).values_list("user_id", "role")
+    }
     if decision.kind == Kind.BUDGET:
         # Equal Shares gives every voter one equal share of the budget: budget ballots are never weighted.
         decision.weights = dict.fromkeys(decision.electorate_roles, 1)
@@ -245,10 +261,29 @@ def _open_for_votes(decision: Decision) -> None:
 
 
 def eligible_role(user: Any, decision: Decision) -> str | None:
-    role = project_role(user, decision.project)
-    if role is None or role.value not in decision.electorate_roles:
+    """The role a person votes in: from the electorate frozen when the decision opened (None: not a voter)."""
+    if not getattr(user, "is_authenticated", False) or decision.status == Status.DRAFT:
         return None
-    return role.value
+    if project_role(user, decision.project) is None:
+        return None
+    return decision.electors.get(str(user.pk))
+
+
+def _lock_open(decision: Decision) -> None:
+    """Inside the voter's transaction: the decision must still be open, and stays open until we commit.
+
+    FOR SHARE conflicts with decision_close's FOR UPDATE but not with other voters, so a ballot is
+    either counted in the published result or refused; it can never land after the count.
+    (SQLite: the read holds the database's shared lock until commit, so the close's write waits.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT status, closes_at FROM decisions_decision WHERE id = %s FOR SHARE", [decision.pk])
+            row = cursor.fetchone()
+    else:
+        row = Decision.objects.filter(pk=decision.pk).values_list("status", "closes_at").first()
+    if row is None or row[0] != Status.OPEN or row[1] <= timezone.now():
+        raise VotingClosed(_("This vote is closed. No more votes can be counted."))
 
 
 def ballot_cast(*, user: User, decision: Decision, choices: Any, form_token: uuid.UUID | None = None) -> Ballot:
@@ -260,6 +295,7 @@ def ballot_cast(*, user: User, decision: Decision, choices: Any, form_token: uui
     choices = counting.validate(decision, choices)
     try:
         with transaction.atomic():
+            _lock_open(decision)
             claim_token(form_token)
             Participation.objects.create(decision=decision, user=user, role=role)
             return Ballot.objects.create(
@@ -278,7 +314,7 @@ def ballot_enter(
     *, user: User, decision: Decision, choices: Any, channel: str, batch: str, role: str = "participant"
 ) -> Ballot:
     """Staff record a paper or in-person ballot, with its provenance."""
-    _open_for_votes(decision)
+    _lock_open(decision)
     if channel not in (Channel.PAPER, Channel.IN_PERSON):
         raise ValidationError({"channel": _("Choose paper or in person.")})
     batch = _text(batch, 100, _("The batch"))
@@ -305,6 +341,8 @@ def _new_code() -> str:
 @transaction.atomic
 def codes_generate(*, user: User, decision: Decision, count: int, batch: str, role: str = "participant") -> list[str]:
     """Single-use codes for in-person voters. Returned once, to print; only their hashes are kept."""
+    if decision.kind == Kind.PROPOSAL:
+        raise ValidationError(_("Proposals are answered by name, not with voting codes."))
     if decision.status == Status.CLOSED:
         raise VotingClosed(_("This vote is closed."))
     if not 1 <= count <= CODES_PER_BATCH_MAX:
@@ -341,6 +379,7 @@ def ballot_cast_with_code(*, code: str, choices: Any) -> Ballot:
     _open_for_votes(decision)
     choices = counting.validate(decision, choices)
     with transaction.atomic():
+        _lock_open(decision)
         # The conditional update is the single-use guarantee: of two submits, only one changes a row.
         used = VotingCode.objects.filter(pk=voting_code.pk, used_at__isnull=True).update(used_at=timezone.now())
         if not used:
@@ -363,6 +402,8 @@ def proposal_respond(*, user: User, decision: Decision, stance: str, reason: str
         raise ValidationError(_("Only proposals take responses."))
     if eligible_role(user, decision) is None:
         raise PermissionDenied
+    # Locked: responses queue behind a close (and behind each other), so none lands after the outcome.
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
     _open_for_votes(decision)
     if stance not in Stance.values:
         raise ValidationError({"stance": _("Choose agree, abstain, disagree or block.")})
@@ -386,6 +427,7 @@ def proposal_respond(*, user: User, decision: Decision, stance: str, reason: str
 
 @transaction.atomic
 def objection_answer(*, user: User, response: Response, answer: str) -> Response:
+    Decision.objects.select_for_update().get(pk=response.decision_id)
     response = Response.objects.select_for_update().select_related("decision").get(pk=response.pk)
     if not response.is_objection:
         raise ValidationError(_("Only objections need an answer."))
@@ -452,7 +494,7 @@ def decision_close(
             raise ValidationError({"statement": _("Write the outcome in plain words.")})
     else:
         outcome = Outcome.COUNTED
-    decision.result = counting.count(decision)
+    decision.result = counting.count_or_explain(decision)
     decision.participation = participation_figures(decision)
     decision.status = Status.CLOSED
     decision.closed_at = timezone.now()
@@ -478,8 +520,8 @@ def close_due(now: datetime | None = None) -> list[Decision]:
     for decision in Decision.objects.filter(status=Status.OPEN, closes_at__lte=now).exclude(kind=Kind.PROPOSAL):
         try:
             closed.append(decision_close(user=None, decision=decision))
-        except ValidationError:
-            continue
+        except Exception:  # noqa: BLE001 - one decision that cannot be counted must not stop the others
+            logger.exception("Could not close decision %s", decision.pk)
     return closed
 
 

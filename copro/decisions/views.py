@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -81,7 +84,12 @@ def decision_create(request: HttpRequest, project: Project, role: Role, kind: st
         if kind == Kind.PROPOSAL and not common["how_used"].strip():
             common["how_used"] = str(PROCESSES[settings.get("process", "consent")]["how_used"])
         try:
-            decision = services.decision_create(user=actor(request), project=project, kind=kind, **common, **settings)
+            with transaction.atomic():  # a proposal is created and opened together, or not at all
+                decision = services.decision_create(
+                    user=actor(request), project=project, kind=kind, **common, **settings
+                )
+                if kind == Kind.PROPOSAL:
+                    decision = services.decision_open(user=actor(request), decision=decision)
         except DuplicateSubmission as error:
             messages.info(request, str(error))
             return redirect("decisions:list", project.slug)
@@ -89,7 +97,6 @@ def decision_create(request: HttpRequest, project: Project, role: Role, kind: st
             _errors_to_form(form, error)
         else:
             if kind == Kind.PROPOSAL:
-                decision = services.decision_open(user=actor(request), decision=decision)
                 messages.success(request, _("Your proposal is open for responses."))
             else:
                 messages.success(request, _("Saved. Now add the options, then open the vote."))
@@ -111,6 +118,9 @@ def pb_import(request: HttpRequest, project: Project, role: Role) -> HttpRespons
     form = PbImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        if upload.size > pb_io.MAX_PB_BYTES:
+            form.add_error("file", _("The file is too large (the limit is 50 MB)."))
+            return page(request, "decisions/import.html", project, role, status=400, form=form)
         try:
             decision = pb_io.import_pb(
                 user=actor(request),
@@ -159,6 +169,7 @@ def _render_detail(
         "statement": selectors.equal_power_statement(decision),
         "result": counting.present(decision, selectors.result_for_display(decision)),
         "links": selectors.decision_links(decision),
+        "named": selectors.named_ballots(decision, {o.code: o.title for o in options}),
     }
     if decision.kind == Kind.PROPOSAL:
         responses = list(decision.responses.select_related("user", "answered_by"))
@@ -182,9 +193,19 @@ def _render_detail(
     return page(request, "decisions/detail.html", project, role, status=status, **context)
 
 
+def _ballot_decision(request: HttpRequest, slug: str, decision_id: int, action: str) -> Any:
+    """A poll or budget (proposals have responses, not ballots: 404)."""
+    project, role, decision = get_decision_for_user(request.user, slug, decision_id, action)
+    if decision.kind == Kind.PROPOSAL:
+        raise Http404
+    return project, role, decision
+
+
 @require_POST
 def vote(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
-    project, role, decision = get_decision_for_user(request.user, slug, decision_id, "decisions.vote")
+    project, role, decision = _ballot_decision(request, slug, decision_id, "decisions.vote")
+    if services.eligible_role(request.user, decision) is None:
+        raise PermissionDenied
     form = BallotForm(request.POST, decision=decision, options=list(decision.options.all()))
     if form.is_valid():
         try:
@@ -240,7 +261,7 @@ def answer(request: HttpRequest, slug: str, decision_id: int, response_id: int) 
         else:
             messages.success(request, _("Your answer is published beside the objection."))
     else:
-        messages.error(request, _("Write an answer to the objection."))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return _detail(decision)
 
 
@@ -313,7 +334,7 @@ def close(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
 
 
 def offline(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
-    project, role, decision = get_decision_for_user(request.user, slug, decision_id, "decisions.manage")
+    project, role, decision = _ballot_decision(request, slug, decision_id, "decisions.manage")
     options = list(decision.options.all())
     meta = OfflineBallotForm(request.POST or None, decision=decision, initial={"batch": request.GET.get("batch", "")})
     ballot = BallotForm(request.POST or None, decision=decision, options=options, prefix="b")
@@ -332,7 +353,7 @@ def offline(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Ballot recorded. Enter the next one."))
             url = reverse("decisions:offline", args=[project.slug, decision.pk])
-            return redirect(f"{url}?batch={meta.cleaned_data['batch']}")
+            return redirect(f"{url}?{urlencode({'batch': meta.cleaned_data['batch']})}")
     return page(
         request,
         "decisions/offline.html",
@@ -347,8 +368,8 @@ def offline(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
 
 
 def codes(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
-    project, role, decision = get_decision_for_user(request.user, slug, decision_id, "decisions.manage")
-    form = CodesForm(request.POST or None)
+    project, role, decision = _ballot_decision(request, slug, decision_id, "decisions.manage")
+    form = CodesForm(request.POST or None, decision=decision)
     made: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -357,6 +378,7 @@ def codes(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
                 decision=decision,
                 count=form.cleaned_data["count"],
                 batch=form.cleaned_data["batch"],
+                role=form.cleaned_data["role"],
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -375,20 +397,31 @@ def codes(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
 
 
 def code_vote(request: HttpRequest) -> HttpResponse:
-    """In-person voting with a printed code: no account needed. The code is the right to one vote."""
-    code_form = CodeForm(request.POST or request.GET or None)
-    voting_code = code_form.is_valid() and services.code_find(code_form.cleaned_data["code"])
-    if not voting_code:
-        if code_form.is_bound and code_form.is_valid():
-            code_form.add_error("code", _("That code is not recognised. Check it and try again."))
-        return render(
-            request, "decisions/code_vote.html", {"code_form": code_form}, status=400 if code_form.errors else 200
-        )
+    """In-person voting with a printed code: no account needed. The code is the right to one vote.
+
+    The code travels only in POST bodies (never in a URL, so it stays out of logs and history), and
+    wrong codes are rate limited per IP.
+    """
+    if request.method != "POST":
+        return render(request, "decisions/code_vote.html", {"code_form": CodeForm()})
+    code_form = CodeForm(request.POST)
+    if not code_form.is_valid():
+        return render(request, "decisions/code_vote.html", {"code_form": code_form}, status=400)
+    voting_code = services.code_find(code_form.cleaned_data["code"])
+    if voting_code is None:
+        if not ratelimit.consume(request, action="voting_code_failed"):
+            return ratelimit.respond_429(request)
+        code_form.add_error("code", _("That code is not recognised. Check it and try again."))
+        return render(request, "decisions/code_vote.html", {"code_form": code_form}, status=400)
     decision = voting_code.decision
+    if decision.status != Status.OPEN or selectors.past_closing(decision):
+        message = _("This vote is not open yet.") if decision.status == Status.DRAFT else _("This vote is closed.")
+        return render(request, "decisions/code_vote.html", {"code_form": code_form, "refused": message}, status=409)
     options = list(decision.options.all())
     ballot = BallotForm(request.POST if "cast" in request.POST else None, decision=decision, options=options)
     context = {
         "code_form": code_form,
+        "code": code_form.cleaned_data["code"],
         "decision": decision,
         "statement": selectors.equal_power_statement(decision),
         "ballot_form": ballot,
@@ -422,7 +455,7 @@ def pb_export(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse
 def results_json(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
     from django.http import JsonResponse
 
-    project, role, decision = get_decision_for_user(request.user, slug, decision_id)
+    project, role, decision = _ballot_decision(request, slug, decision_id, "decisions.view")
     result = selectors.result_for_display(decision)
     if result is None:
         return JsonResponse({"error": _("The results are hidden until the vote closes.")}, status=403)
