@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -49,3 +50,12 @@ def claim_token(token: uuid.UUID | None) -> None:
             FormSubmission.objects.create(token=token)
     except IntegrityError:
         raise DuplicateSubmission(_("This form has already been sent. Nothing was saved twice.")) from None
+
+
+def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: field errors beside their fields, the rest on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

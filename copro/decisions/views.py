@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission
+from copro.core.forms import DuplicateSubmission, errors_to_form
 from copro.core.permissions import Role
 from copro.core.views import actor
 from copro.decisions import counting, pb_io, selectors, services
@@ -37,14 +37,6 @@ from copro.decisions.process import PROCESSES
 from copro.projects.access import check
 from copro.projects.models import Project
 from copro.projects.views import page, project_view
-
-
-def _errors_to_form(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _detail(decision: Decision) -> Any:
@@ -94,7 +86,7 @@ def decision_create(request: HttpRequest, project: Project, role: Role, kind: st
             messages.info(request, str(error))
             return redirect("decisions:list", project.slug)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             if kind == Kind.PROPOSAL:
                 messages.success(request, _("Your proposal is open for responses."))
@@ -130,7 +122,7 @@ def pb_import(request: HttpRequest, project: Project, role: Role) -> HttpRespons
                 closes_at=form.cleaned_data["closes_at"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Imported. Check the projects, then open the vote."))
             return _detail(decision)
@@ -214,7 +206,7 @@ def vote(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
             return _detail(decision)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Your vote is counted. Thank you."))
             return _detail(decision)
@@ -237,7 +229,7 @@ def respond(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
             return _detail(decision)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Your response is saved. You can change it until the proposal closes."))
             return _detail(decision)
@@ -273,7 +265,7 @@ def option_add(request: HttpRequest, slug: str, decision_id: int) -> HttpRespons
         try:
             services.option_add(user=actor(request), decision=decision, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Option added."))
             return _detail(decision)
@@ -326,7 +318,7 @@ def close(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
                 not_taken=not_taken,
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Closed. The result is published in the decision log."))
             return _detail(decision)
@@ -349,7 +341,7 @@ def offline(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
                 role=meta.cleaned_data["role"],
             )
         except ValidationError as error:
-            _errors_to_form(ballot, error)
+            errors_to_form(ballot, error)
         else:
             messages.success(request, _("Ballot recorded. Enter the next one."))
             url = reverse("decisions:offline", args=[project.slug, decision.pk])
@@ -381,7 +373,7 @@ def codes(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
     return page(
         request,
         "decisions/codes.html",
@@ -434,7 +426,7 @@ def code_vote(request: HttpRequest) -> HttpResponse:
             context["refused"] = " ".join(error.messages)
             return render(request, "decisions/code_vote.html", context, status=409)
         except ValidationError as error:
-            _errors_to_form(ballot, error)
+            errors_to_form(ballot, error)
         else:
             return render(request, "decisions/code_voted.html", {"decision": decision})
     return render(request, "decisions/code_vote.html", context, status=400 if ballot.errors else 200)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from copro.core import activity
 from copro.core.components import registry
+from copro.core.forms import errors_to_form
 from copro.core.models import Visibility
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
@@ -70,14 +71,6 @@ def page(
         **extra,
     }
     return render(request, template, context, status=status)
-
-
-def _errors_to_form(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- Organisations and project creation --------------------------------------------------------
@@ -134,7 +127,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
                 form_token=data["form_token"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Your project is ready. Next, invite people to join it."))
             return redirect("projects:detail", project.slug)
@@ -160,7 +153,7 @@ def project_edit(request: HttpRequest, project: Project, role: Role) -> HttpResp
                 changes={k: form.cleaned_data[k] for k in ProjectEditForm.Meta.fields},
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("The project details are saved."))
             return redirect("projects:detail", project.slug)
@@ -188,7 +181,7 @@ def scope(request: HttpRequest, project: Project, role: Role) -> HttpResponseBas
                     form_token=data["form_token"],
                 )
             except ValidationError as error:
-                _errors_to_form(propose_form, error)
+                errors_to_form(propose_form, error)
             else:
                 if change.status == ScopeChange.Status.AGREED:
                     messages.success(request, _("The scope is updated, and members have been told."))
@@ -278,7 +271,7 @@ def timeline(request: HttpRequest, project: Project, role: Role) -> HttpResponse
                 form_token=data["form_token"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("The phase is added to the timeline."))
             return redirect("projects:timeline", project.slug)
@@ -329,7 +322,7 @@ def decision_rules(request: HttpRequest, project: Project, role: Role) -> HttpRe
                 },
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("The decision rules are saved."))
             return redirect("projects:detail", project.slug)
