@@ -385,3 +385,147 @@ def test_add1_reproduces_the_real_equal_shares_winners():
         out = bg.count(instance, "auto")
         assert out.rule == "mes-add1"
         assert set(out.selected) == {p.id for p in instance.projects if p.selected == 1}
+
+
+# --- add1: the fast completion against the +1 loop ---------------------------------------------------------
+
+
+def _outcome(e, pair):
+    run, raises = pair
+    return bg._mes_outcome(e, run, rule="mes-add1", raises=raises).to_dict()
+
+
+def add1_fast_and_reference(e: bg.Election, tie_order=None) -> tuple[dict, dict]:
+    rank = bg._tie_ranks(e, tie_order)
+    share = Fraction(e.budget, e.num_voters)
+    return _outcome(e, bg._add1(e, rank, share)), _outcome(e, bg._add1_reference(e, rank, share))
+
+
+def random_add1_election(rng: random.Random, many_raises: bool) -> tuple[bg.Election, list[str]]:
+    """Small elections with ties (equal costs, repeated ballots), free projects and projects nobody supports.
+
+    With many_raises, few voters and a budget far above the costs' scale: thousands of raises.
+    """
+    names = [f"p{i}" for i in range(rng.randint(1, 7))]
+    if many_raises:
+        costs = {p: rng.choice([0, 700, 1000, 1500, 2400, 3000]) for p in names}
+        voters, budget = rng.randint(2, 8), rng.randint(2000, 6000)
+    else:
+        costs = {p: rng.choice([0, 1, 2, 3, 5, 8, 10, 12]) for p in names}
+        voters, budget = rng.randint(1, 12), rng.randint(1, 40)
+    ballots: list[set[str]] = []
+    for _ in range(voters):
+        if ballots and rng.random() < 0.3:
+            ballots.append(set(rng.choice(ballots)))  # identical ballots: exact ties between projects
+        else:
+            ballots.append(set(rng.sample(names, rng.randint(0, len(names)))))
+    return bg.make_election(budget, list(costs.items()), ballots), names
+
+
+def test_add1_equals_the_plus_one_loop_on_random_elections():
+    # 400 elections, 40 of them with hundreds to thousands of raises: the same raise, the same projects in
+    # the same order, the same payments, ties and explanations as the loop that re-runs Equal Shares per raise.
+    rng = random.Random(20260522)
+    raises = []
+    for i in range(400):
+        e, names = random_add1_election(rng, many_raises=i % 10 == 0)
+        order = None
+        if rng.random() < 0.5:
+            order = names[:]
+            rng.shuffle(order)
+        fast, slow = add1_fast_and_reference(e, order)
+        assert fast == slow, i
+        raises.append(slow["budget_raises"])
+    assert max(raises) > 3000
+    assert sum(r > 1000 for r in raises) >= 10
+
+
+def test_add1_comparison_uses_the_same_add1():
+    rng = random.Random(99)
+    for i in range(40):
+        e, _ = random_add1_election(rng, many_raises=i % 8 == 0)
+        rank = bg._tie_ranks(e, None)
+        run, raises = bg._add1_reference(e, rank, Fraction(e.budget, e.num_voters))
+        reference = bg._with_comparison(e, rank, bg._mes_outcome(e, run, rule="mes-add1", raises=raises))
+        assert bg.count(e, "mes-add1-comparison").to_dict() == reference.to_dict(), i
+
+
+def council_vote(seed: int, voters: int = 30, projects: int = 20, budget: int = 1_000_000) -> bg.Election:
+    """A council-sized vote: few voters, a large budget, costs in thousands."""
+    rng = random.Random(seed)
+    items = [(f"P{i:02d}", rng.randint(20, 300) * 1000) for i in range(projects)]
+    popularity = [rng.random() for _ in items]
+    ballots = [
+        {p for (p, _), q in zip(items, popularity, strict=True) if rng.random() < 0.6 * q} for _ in range(voters)
+    ]
+    return bg.make_election(budget, items, ballots)
+
+
+def test_add1_council_vote_with_a_large_budget(monkeypatch):
+    # 30 voters, 20 projects, budget 1,000,000: each voter's share of 33,333 rises by some 11,700 before the
+    # outcome stops fitting. The loop takes ~7 s (one run per raise); `_add1` ~0.05 s with a few runs
+    # (benchmarks/pb.py times both). Here: it runs, with few Equal Shares runs, and agrees with a count at the
+    # raise it reports.
+    runs = []
+    real_run = bg._mes_run
+
+    def counting_run(*args):
+        runs.append(args[2])
+        return real_run(*args)
+
+    monkeypatch.setattr(bg, "_mes_run", counting_run)
+    e = council_vote(0)
+    out = bg.count(e, "mes-add1")
+    monkeypatch.setattr(bg, "_mes_run", real_run)
+    assert out.budget_raises > 10_000
+    assert len(runs) < 100
+    assert 0 < out.total_cost <= e.budget
+    assert out.voter_budget == Fraction(e.budget, 30) + out.budget_raises
+    rank = bg._tie_ranks(e, None)
+    # The outcome at the reported raise fits and the next does not (the loop's stopping rule, from there).
+    assert bg._mes_run(e, rank, out.voter_budget).cost(e.costs) <= e.budget
+    assert bg._mes_run(e, rank, out.voter_budget + 1).cost(e.costs) > e.budget
+    assert list(out.selected) == [e.project_ids[j] for j in bg._mes_run(e, rank, out.voter_budget).selected]
+
+
+def test_add1_equals_the_loop_on_smaller_council_votes():
+    # Council-like votes whose loop is quick enough to run here: 30 voters, budgets of 100,000 to 300,000.
+    for seed in range(3):
+        e = council_vote(seed, projects=12, budget=100_000 * (seed + 1))
+        fast, slow = add1_fast_and_reference(e)
+        assert fast == slow
+        assert slow["budget_raises"] > 500
+
+
+def test_neighbours_both_ways(monkeypatch):
+    rng = random.Random(5)
+    for _ in range(20):
+        e, _ = random_add1_election(rng, many_raises=False)
+        dense = bg._neighbours(e).copy()
+        monkeypatch.setattr(bg, "_DENSE_NEIGHBOURS", -1)
+        e2 = bg.Election(e.budget, e.project_ids, e.costs, e.indptr, e.indices, e.points)
+        assert (bg._neighbours(e2) == dense).all()
+        monkeypatch.setattr(bg, "_DENSE_NEIGHBOURS", 4 * 10**9)
+        rows, cols = e._support()
+        for a in range(e.num_projects):
+            for b in range(e.num_projects):
+                shared = set(rows[cols == a].tolist()) & set(rows[cols == b].tolist())
+                assert dense[a, b] == bool(shared)
+
+
+@needs_data
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Netherlands_Assen_2024.pb",
+        "Poland_Swiecie_2023.pb",
+        "Poland_Czestochowa_2024_Tysiaclecie.pb",
+        "Poland_Lodz_2022.pb",
+    ],
+)
+def test_add1_equals_the_loop_on_real_files(name):
+    # Toulouse (1,617 raises, loop ~16 s) and Mokotów (359 raises, ~12 s) are too slow for the suite:
+    # benchmarks/pb.py compares them.
+    e = bg.election_from_pb(read_pb(DATA / name))
+    fast, slow = add1_fast_and_reference(e)
+    assert fast == slow

@@ -14,7 +14,8 @@ Rules (``RULES``):
   ``method_of_equal_shares(..., sat_class=Cost_Sat)`` and of equalshares.net.
 - ``mes-add1``: the completion used by the official Equal Shares computations: every voter's budget is raised
   by one currency unit at a time and MES re-run, while the outcome still fits the real budget; the last
-  outcome that fits is the result.
+  outcome that fits is the result. (Computed without a run per raise where raises provably fund the same
+  projects: see ``_add1``; the result is exactly the loop's.)
 - ``mes-add1-comparison``: ``mes-add1``, then if more voters prefer the ``greedy`` outcome (more of their
   supported projects funded) than prefer the Equal Shares one, the greedy outcome is used.
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -81,6 +83,7 @@ PABULIB_RULES = {
     "equalshares/add1/comparison": "mes-add1-comparison",
 }
 _U = 2.0**-53  # unit roundoff of float64
+_DENSE_NEIGHBOURS = 4 * 10**9  # `_neighbours` multiplies 0/1 matrices up to this many voters x projects²
 
 
 class CountingError(ValueError):
@@ -908,20 +911,284 @@ def _equal_shares(election: Election, rank: Sequence[int], *, rule: str, add1: b
     if n == 0:
         raise CountingError("no ballots to count")
     endowment = Fraction(election.budget, n)
-    run = _mes_run(election, rank, endowment)
-    raises: int | None = None
-    if add1:
-        # Raise every voter's money by 1 while the outcome still fits the real budget; keep the last that fits.
-        # Stop early once every supported project is funded: more money cannot change that outcome.
-        costs = election.costs
-        supported = sum(1 for s in election.supporters if s > 0)
-        raises = 0
-        while len(run.selected) < supported:
-            attempt = _mes_run(election, rank, endowment + raises + 1)
-            if attempt.cost(costs) > election.budget:
-                break
-            run, raises = attempt, raises + 1
+    if not add1:
+        return _mes_outcome(election, _mes_run(election, rank, endowment), rule=rule, raises=None)
+    run, raises = _add1(election, rank, endowment)
     return _mes_outcome(election, run, rule=rule, raises=raises)
+
+
+# --- the add1 completion ---------------------------------------------------------------------------------
+#
+# The rule: with t = 0, 1, 2, ... run Equal Shares with every voter holding endowment + t; stop at the first
+# outcome whose cost exceeds the budget, or once every supported project is funded; the result is the run at
+# the last t before that. `_add1_reference` does exactly this, one run per raise. `_add1` gives the same t
+# (hence, re-running at that t, the same outcome) with far fewer runs, by skipping raises whose outcome
+# provably funds the same projects as one already known. The argument, for a run's sequence of purchases
+# ("trace", free projects aside) replayed at a larger endowment b (each purchase's supporters paying min(money,
+# rho) as usual):
+#
+# 1. Monotonicity. Replaying the same trace, every voter's money before every purchase is non-decreasing in b
+#    and every purchase's rho is non-increasing in b (more money only lowers the smallest rho at which the
+#    supporters can pay, and max(money - rho, 0) then only rises); a purchase affordable at b0 stays so.
+# 2. Certificate for [b0, b1]. For each purchase s (winner w, state sigma_s before it) and each project u that
+#    shares a supporter with w and is not bought before s: u does not beat w at sigma_s(b) for any b in
+#    [b0, b1]. By (1) it suffices that at sigma_s(b1), with w's ratio taken at b0 (its largest), u is
+#    unaffordable or its rho exceeds cost(u) * ratio_w(b0) (may equal it when the tie-break ranks u after w);
+#    and that every project never bought is unaffordable after the last purchase at b1.
+# 3. Then for every b in [b0, b1] Equal Shares funds exactly the trace's projects: order the purchases by
+#    their (ratio, tie-break) at b. Purchases sharing a voter keep their order (by 2), so each voter pays for
+#    the same projects in the same order as in the replay, and every purchase sees the replayed money. At
+#    each step every other unbought project u loses to the one bought: look at the first purchase s*, in the
+#    trace's order, that is u itself or shares a voter with u and is not yet bought; u's supporters have at
+#    most their money before s*, and (2) at s* (or u's own later turn, or the final check) bounds u's ratio.
+#    So the same set is funded at every b in [b0, b1]: the same total cost, the same "fits", the same "all
+#    funded" - the +1 loop would step through these raises and change nothing but the payments.
+#
+# Certificates are chained ([c, c + h] from a replay at c + h, using the ratios replayed at c), so a run is
+# needed only where a certificate cannot be found for even one raise. Replays are exact (the same integer
+# arithmetic as a run); the checks in (2) use floats only where a proven error bound decides them
+# (`_certainly_below`) and are exact otherwise. How far to step is guessed from floats (first-order
+# sensitivities); a wrong guess costs a failed check, never a wrong result.
+
+
+def _add1_reference(election: Election, rank: Sequence[int], endowment: Fraction) -> tuple[_MesRun, int]:
+    """The add1 completion as specified: one Equal Shares run per raise (slow; tests and benchmarks use it)."""
+    costs = election.costs
+    supported = sum(1 for s in election.supporters if s > 0)
+    run = _mes_run(election, rank, endowment)
+    raises = 0
+    while len(run.selected) < supported:
+        attempt = _mes_run(election, rank, endowment + raises + 1)
+        if attempt.cost(costs) > election.budget:
+            break
+        run, raises = attempt, raises + 1
+    return run, raises
+
+
+def _add1(election: Election, rank: Sequence[int], endowment: Fraction) -> tuple[_MesRun, int]:
+    """The same (run, raises) as `_add1_reference`, skipping raises that certifiably fund the same projects."""
+    costs, budget = election.costs, election.budget
+    supported = sum(1 for s in election.supporters if s > 0)
+    clock = time.perf_counter
+    start = clock()
+    run = _mes_run(election, rank, endowment)
+    if len(run.selected) >= supported:
+        return run, 0
+    if not _replay_supported(election):
+        return _add1_reference(election, rank, endowment)
+    run_time = clock() - start  # time spent in runs, and in checks that failed just after one (below)
+    wasted = 0.0
+    run_at = 0  # the raise `run` was computed at
+    done = 0  # every raise 0..done is known to fund the projects of `trace`: fits, and not all funded
+    trace, ratios = _trace(election, run)
+    step = 1  # raises the next check tries to cover; 0: the guess says it would fail, so run instead
+    while True:
+        fresh = done == run_at
+        # Where checks keep failing right after a run (outcomes that change at almost every raise), they would
+        # only add time: they are tried while such failures have cost at most 5% of the time spent in runs.
+        if step > 0 and (not fresh or wasted <= 0.05 * run_time):
+            start = clock()
+            check = _replay(election, rank, trace, ratios, endowment + done + step)
+            if check.ok:
+                done += step
+                ratios = check.ratios
+                step = int(min(check.horizon, 4.0 * step + 4.0)) if check.horizon >= 0 else 0
+                continue
+            if step > 1:
+                step = max(1, step // 4)
+                continue
+            if fresh:
+                wasted += clock() - start
+        # One raise past `done`, as the reference loop.
+        start = clock()
+        attempt = _mes_run(election, rank, endowment + done + 1)
+        run_time += clock() - start
+        if attempt.cost(costs) > budget:
+            break
+        done += 1
+        run, run_at = attempt, done
+        if len(run.selected) >= supported:
+            break
+        trace, ratios = _trace(election, run)
+        step = 1
+    if run_at != done:
+        run = _mes_run(election, rank, endowment + done)
+    return run, done
+
+
+def _replay_supported(election: Election) -> bool:
+    """Costs and supporter counts small enough for the float checks in `_replay` (always, in practice)."""
+    return max(election.costs, default=0) < 2**52 and election.num_voters < 2**40
+
+
+def _trace(election: Election, run: _MesRun) -> tuple[list[int], list[Fraction]]:
+    """A run's purchases (free projects aside) and each one's rho / cost."""
+    costs = election.costs
+    pairs = [(j, rnd[0] / costs[j]) for j, rnd in zip(run.selected, run.rounds, strict=True) if costs[j] > 0]
+    return [j for j, _ in pairs], [r for _, r in pairs]
+
+
+def _neighbours(election: Election) -> npt.NDArray[np.bool_]:
+    """m x m: do projects a and b share a supporter? (Computed once per election.)"""
+    cache = election._cache
+    if "neighbours" not in cache:
+        n, m = election.num_voters, election.num_projects
+        rows, cols = election._support()  # rows sorted by voter
+        nb = np.zeros((m, m), dtype=np.bool_)
+        block = 16384
+        if n * m * m <= _DENSE_NEIGHBOURS:
+            # Blocks of voters as 0/1 matrices: X^T X counts shared supporters (float32 sums of 0/1 products are
+            # exact integers up to 2**24 > block).
+            for first in range(0, n, block):
+                a, b = np.searchsorted(rows, [first, first + block])
+                x = np.zeros((min(block, n - first), m), dtype=np.float32)
+                x[rows[a:b] - first, cols[a:b]] = 1.0
+                nb |= (x.T @ x) > 0
+        else:
+            # Pair each voter's projects with each other, a block of voters at a time.
+            lengths = np.bincount(rows, minlength=n)
+            starts = np.concatenate([[0], np.cumsum(lengths)])
+            for first in range(0, n, block):
+                a, b = int(starts[first]), int(starts[min(first + block, n)])
+                lp = lengths[rows[a:b]]
+                rep = np.repeat(np.arange(a, b), lp)
+                offset = np.arange(len(rep)) - np.repeat(np.cumsum(lp) - lp, lp)
+                nb[cols[rep], cols[starts[rows[rep]] + offset]] = True
+        cache["neighbours"] = nb
+    result: npt.NDArray[np.bool_] = cache["neighbours"]
+    return result
+
+
+@dataclass
+class _Replay:
+    ok: bool
+    ratios: list[Fraction]  # each purchase's rho / cost in the replay (when ok)
+    horizon: float  # a guess (floats, first order) of how many more raises the next check could cover
+
+
+def _replay(
+    election: Election, rank: Sequence[int], trace: Sequence[int], ratios: Sequence[Fraction], endowment: Fraction
+) -> _Replay:
+    """Replay `trace` at `endowment` and check the certificate (comment above `_add1_reference`).
+
+    `ratios` are the purchases' rho / cost at the lower end of the interval being certified. Also returns the
+    ratios at `endowment` (for the next interval) and a float guess of how far the next interval can reach.
+    """
+    costs, sups = election.costs, election.supporters
+    m = election.num_projects
+    ptr, voters = election._supporters_of()
+    nb = _neighbours(election)
+    cost_f = np.array(costs, dtype=np.float64)
+    groups = _Groups(election.num_voters, endowment)
+    slope = np.ones(election.num_voters)  # d money / d endowment, first order (floats: guidance only)
+    open_ = np.array([costs[j] > 0 and sups[j] > 0 for j in range(m)], dtype=np.bool_)  # not bought, can be
+    key = [(-sups[j], costs[j], rank[j]) for j in range(m)]
+    sups_f = np.array(sups, dtype=np.float64)
+    new_ratios: list[Fraction] = []
+    horizon = math.inf
+    for w, ratio in zip(trace, ratios, strict=True):
+        open_[w] = False
+        look = _look(groups, voters[ptr[w] : ptr[w + 1]])
+        rho = _exact_rho(groups, look, costs[w])[0]  # affordable: replays only go up from a run (monotonicity)
+        new_ratio = rho / costs[w]
+        new_ratios.append(new_ratio)
+        # Rivals that share a supporter with w. Those with fewer supporters than 1 / ratio cannot pay their cost
+        # even if each paid the cap (cost * ratio) in full: they pass without a look (exact: sups * ratio < 1;
+        # the float product is within 2u of it, hence the margin).
+        rivals = np.flatnonzero(nb[w] & open_ & (sups_f * float(ratio) >= 1.0 - 8 * _U))
+        if len(rivals):
+            ok, h = _check_rivals(election, groups, slope, rivals, w, ratio, key, cost_f)
+            if not ok:
+                return _Replay(False, [], 0.0)
+            horizon = min(horizon, h)
+        # First-order slopes: supporters paying all they have keep 0; those paying rho share their slope.
+        wv = voters[ptr[w] : ptr[w + 1]]
+        payer = groups.fb[groups.of[wv]] >= float(rho)
+        if payer.any():
+            freed = float(slope[wv[~payer]].sum())
+            slope[wv[payer]] += freed / int(payer.sum())
+        slope[wv[~payer]] = 0.0
+        _pay(groups, wv, rho)
+    # Final check: every project never bought is unaffordable at the end.
+    rest = np.flatnonzero(open_)
+    if len(rest):
+        idx, seg, lens = _gather(ptr, rest)
+        who = voters[idx]
+        money = np.bincount(seg, weights=groups.fb[groups.of[who]], minlength=len(rest))
+        target = cost_f[rest]
+        margin = 2.0 * (lens + 4) * _U * np.maximum(money, target)
+        unsure = np.flatnonzero(money >= target - margin)
+        for t in unsure.tolist():
+            u = int(rest[t])
+            if _exact_money(groups, _look(groups, voters[ptr[u] : ptr[u + 1]])) >= costs[u]:
+                return _Replay(False, [], 0.0)
+        growth = np.bincount(seg, weights=slope[who], minlength=len(rest))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = np.where(growth > 0, (target - money) / growth, np.inf)
+        horizon = min(horizon, float(reach.min()))
+    return _Replay(True, new_ratios, max(horizon, 0.0))
+
+
+def _gather(ptr: IntArray, projects: IntArray) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
+    """Positions in the CSC of the supporters of `projects`, each position's project (0..len-1), and counts."""
+    lens = ptr[projects + 1] - ptr[projects]
+    seg = np.repeat(np.arange(len(projects)), lens)
+    idx = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+    idx += np.repeat(ptr[projects], lens)
+    return idx, seg, lens.astype(np.float64)
+
+
+def _check_rivals(
+    election: Election,
+    groups: _Groups,
+    slope: FloatArray,
+    rivals: IntArray,
+    w: int,
+    ratio: Fraction,
+    key: Sequence[tuple[int, int, int]],
+    cost_f: FloatArray,
+) -> tuple[bool, float]:
+    """Step 2 of the certificate at one purchase of w: does any rival beat w? And a guess of the next horizon.
+
+    A rival u passes if its supporters, each paying at most cap = cost(u) * ratio, cannot pay cost(u) (then u
+    is unaffordable or its rho exceeds the cap), or, when the tie-break ranks u after w, if u's exact rho is at
+    least the cap. The sum of min(money, cap) is a float sum of non-negative terms, each within a factor
+    (1 +- 2u) of the exact one (money and ratio correctly rounded, cap = cost * ratio rounded once more), so
+    `_certainly_below` decides it when it can; otherwise it is computed exactly.
+    """
+    costs = election.costs
+    ptr, voters = election._supporters_of()
+    idx, seg, lens = _gather(ptr, rivals)
+    who = voters[idx]
+    money = groups.fb[groups.of[who]]
+    target = cost_f[rivals]
+    cap = target * float(ratio)
+    given = np.bincount(seg, weights=np.minimum(money, cap[seg]), minlength=len(rivals))
+    margin = 2.0 * (lens + 4) * _U * np.maximum(given, target)
+    if np.any(given > target + margin):  # some rival certainly beats w (or ties and wins, or ties and loses
+        return False, 0.0  # with rho < cap: all its supporters pay all they have) - either way, no certificate
+    for t in np.flatnonzero(given >= target - margin).tolist():
+        u = int(rivals[t])
+        look = _look(groups, voters[ptr[u] : ptr[u + 1]])
+        c = costs[u]
+        x = c * ratio
+        p, q = x.numerator, x.denominator
+        D = groups.D
+        exact = sum(int(k) * min(groups.num[int(g)] * q, p * D) for g, k in zip(look.gidx, look.cnt, strict=True))
+        if exact < c * D * q:
+            continue  # cannot pay at the cap: unaffordable, or rho > cap
+        if key[u] > key[w] and _exact_rho(groups, look, c)[0] >= x:
+            continue  # rho == cap: a tie that the tie-break gives to w
+        return False, 0.0
+    # Guess how far the next interval can reach: how fast each rival's sum of min(money, cap) grows with the
+    # endowment (the next check uses a cap no larger than this one, so this errs on the short side).
+    growth = np.bincount(seg, weights=np.where(money < cap[seg], slope[who], 0.0), minlength=len(rivals))
+    room = target - given
+    # Rivals tied with w (room ~ 0) are left to the check itself: a tie that the tie-break decides can last.
+    tied = room <= 1e-9 * target
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where((growth > 0) & ~tied, room / growth, np.inf)
+    return True, float(h.min()) if len(h) else math.inf
 
 
 def _with_comparison(election: Election, rank: Sequence[int], mes: Outcome) -> Outcome:
