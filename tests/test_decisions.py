@@ -663,3 +663,54 @@ def test_a_named_ballot_shows_how_each_person_voted_and_a_secret_one_never_does(
         services.decision_close(user=world.facilitator, decision=d)
     assert "How each person voted" in world.client("anonymous").get(url(named)).content.decode()
     assert "How each person voted" not in world.client("facilitator").get(url(secret)).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_close_waits_for_a_vote_in_flight_so_the_published_count_includes_it(world, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race is real on PostgreSQL")
+    d = factories.decision(world.project, method="single", options=["A", "B"], secrecy="named")
+    choice = [code_of(d, "A")]
+    inside, release = threading.Event(), threading.Event()
+    real_claim = services.claim_token
+
+    def paused_claim(token):  # type: ignore[no-untyped-def]
+        inside.set()  # the voter holds the decision open (FOR SHARE) here
+        release.wait(10)
+        return real_claim(token)
+
+    monkeypatch.setattr(services, "claim_token", paused_claim)
+    outcomes: dict[str, object] = {}
+
+    def vote() -> None:
+        from django.db import connection as c
+
+        try:
+            services.ballot_cast(user=world.participant, decision=d, choices=choice)
+            outcomes["vote"] = "counted"
+        except services.VotingClosed:
+            outcomes["vote"] = "refused"
+        finally:
+            c.close()
+
+    def close() -> None:
+        from django.db import connection as c
+
+        try:
+            outcomes["close"] = services.decision_close(user=world.facilitator, decision=d)
+        finally:
+            c.close()
+
+    voter = threading.Thread(target=vote)
+    voter.start()
+    assert inside.wait(10)
+    closer = threading.Thread(target=close)
+    closer.start()
+    closer.join(0.5)
+    assert closer.is_alive(), "the close waits for the vote in flight"
+    release.set()
+    voter.join(10)
+    closer.join(10)
+    closed = Decision.objects.get(pk=d.pk)
+    assert outcomes["vote"] == "counted"
+    assert closed.result["ballots"] == 1 and closed.participation["total"] == 1
