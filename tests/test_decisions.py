@@ -714,3 +714,33 @@ def test_a_close_waits_for_a_vote_in_flight_so_the_published_count_includes_it(w
     closed = Decision.objects.get(pk=d.pk)
     assert outcomes["vote"] == "counted"
     assert closed.result["ballots"] == 1 and closed.participation["total"] == 1
+
+
+def test_a_draft_can_be_changed_until_voting_opens(world):
+    d = factories.decision(world.project, method="approval", options=["A", "B"], status="draft", title="Frist draft")
+    client = world.client("facilitator")
+    form = client.get(url(d, "edit/"))
+    assert form.status_code == 200 and "Frist draft" in form.content.decode()
+    closes = (timezone.localtime() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    changed = client.post(
+        url(d, "edit/"),
+        {
+            "title": "First draft",
+            "how_used": "Used",
+            "closes_at": closes,
+            "method": "approval",
+            "max_choices": "1",
+            "secrecy": "named",
+        },
+    )
+    assert changed.status_code == 302
+    d.refresh_from_db()
+    assert (d.title, d.max_choices, d.secrecy) == ("First draft", 1, "named")
+    # not theirs to do (403 for any id, existing or not, so nothing about drafts is revealed)
+    assert world.client("participant").get(url(d, "edit/")).status_code == 403
+    services.decision_open(user=world.facilitator, decision=d)
+    assert client.get(url(d, "edit/")).status_code == 404
+    with pytest.raises(ValidationError, match="still being prepared"):
+        services.decision_update(
+            user=world.facilitator, decision=d, title="Late", how_used="x", closes_at=timezone.now() + timedelta(days=1)
+        )

@@ -79,6 +79,7 @@ registry.register(
         ],
         activity={
             "decisions.created": _("%(actor)s started preparing a decision: “%(target)s”."),
+            "decisions.edited": _("%(actor)s changed the draft decision “%(target)s”."),
             "decisions.opened": _("%(actor)s opened “%(target)s” for decision."),
             "decisions.responded": _("%(actor)s responded to the proposal “%(target)s”."),
             "decisions.objection_answered": _("%(actor)s answered an objection to “%(target)s”."),

@@ -73,6 +73,63 @@ def _text(value: str, limit: int, label: str) -> str:
 # --- Preparing a decision --------------------------------------------------------------------------
 
 
+# The settings each kind of decision takes (anything else is refused).
+SETTINGS = {
+    Kind.PROPOSAL: {"process"},
+    Kind.POLL: {"method", "min_choices", "max_choices", "max_score", "dots", "seats", "secrecy", "hide_results"},
+    Kind.BUDGET: {
+        "budget",
+        "ballot_kind",
+        "rule",
+        "threshold",
+        "spending_cap",
+        "points",
+        "min_choices",
+        "max_choices",
+        "secrecy",
+        "hide_results",
+    },
+}
+
+
+def _apply(
+    decision: Decision, *, title: str, how_used: str, closes_at: datetime, description: str, settings: dict[str, Any]
+) -> None:
+    """Check and set the question and settings of a decision being prepared (not saved)."""
+    title = _text(title, TITLE_MAX, _("The title"))
+    how_used = _text(how_used, 2000, _("How the result will be used"))
+    description = _text(description, 10000, _("The background"))
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = _("Say what is being decided.")
+    if not how_used:
+        errors["how_used"] = _("Say how the result will be used, so people know before they vote.")
+    if closes_at <= timezone.now():
+        errors["closes_at"] = _("The closing date must be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    decision.title, decision.how_used, decision.description, decision.closes_at = (
+        title,
+        how_used,
+        description,
+        closes_at,
+    )
+    for name, value in settings.items():
+        if name not in SETTINGS[Kind(decision.kind)]:
+            raise ValidationError(f"{name} does not apply to a {decision.kind}.")
+        setattr(decision, name, value)
+    if decision.secrecy == "secret":
+        # A live count next to the times people voted would show how each person voted.
+        decision.hide_results = True
+    if decision.kind == Kind.PROPOSAL:
+        # Consent and consensus are open by nature: objections must be seen to be answered.
+        decision.secrecy = "named"
+        decision.hide_results = False
+        if not decision.process:
+            raise ValidationError({"process": _("Choose how the proposal will be decided.")})
+    _check_settings(decision)
+
+
 @transaction.atomic
 def decision_create(
     *,
@@ -86,65 +143,42 @@ def decision_create(
     form_token: uuid.UUID | None = None,
     **settings: Any,
 ) -> Decision:
-    title = _text(title, TITLE_MAX, _("The title"))
-    how_used = _text(how_used, 2000, _("How the result will be used"))
-    description = _text(description, 10000, _("The background"))
     if kind not in Kind.values:
         raise ValidationError(_("Choose a kind of decision."))
-    errors: dict[str, str] = {}
-    if not title:
-        errors["title"] = _("Say what is being decided.")
-    if not how_used:
-        errors["how_used"] = _("Say how the result will be used, so people know before they vote.")
-    if closes_at <= timezone.now():
-        errors["closes_at"] = _("The closing date must be in the future.")
-    if errors:
-        raise ValidationError(errors)
     decision = Decision(
         project=project,
         kind=kind,
-        title=title,
-        description=description,
-        how_used=how_used,
-        closes_at=closes_at,
         created_by=user,
         electorate_roles=list(project.voting_roles),
         weights={r: project.vote_weight(r) for r in project.voting_roles},
         currency=project.budget_currency,
     )
-    allowed = {
-        Kind.PROPOSAL: {"process"},
-        Kind.POLL: {"method", "min_choices", "max_choices", "max_score", "dots", "seats", "secrecy", "hide_results"},
-        Kind.BUDGET: {
-            "budget",
-            "ballot_kind",
-            "rule",
-            "threshold",
-            "spending_cap",
-            "points",
-            "min_choices",
-            "max_choices",
-            "secrecy",
-            "hide_results",
-        },
-    }[Kind(kind)]
-    for name, value in settings.items():
-        if name not in allowed:
-            raise ValidationError(f"{name} does not apply to a {kind}.")
-        setattr(decision, name, value)
-    if decision.secrecy == "secret":
-        # A live count next to the times people voted would show how each person voted.
-        decision.hide_results = True
-    if kind == Kind.PROPOSAL:
-        # Consent and consensus are open by nature: objections must be seen to be answered.
-        decision.secrecy = "named"
-        decision.hide_results = False
-        if not decision.process:
-            raise ValidationError({"process": _("Choose how the proposal will be decided.")})
-    _check_settings(decision)
+    _apply(decision, title=title, how_used=how_used, closes_at=closes_at, description=description, settings=settings)
     claim_token(form_token)
     decision.save()
     activity.record(verb="decisions.created", actor=user, project=project, target=decision, visibility=Visibility.STAFF)
+    return decision
+
+
+@transaction.atomic
+def decision_update(
+    *,
+    user: User,
+    decision: Decision,
+    title: str,
+    how_used: str,
+    closes_at: datetime,
+    description: str = "",
+    **settings: Any,
+) -> Decision:
+    """Change a decision still being prepared. Once voting opens, its question and rules are fixed."""
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    _require_status(decision, Status.DRAFT, _("Only a decision still being prepared can be changed."))
+    _apply(decision, title=title, how_used=how_used, closes_at=closes_at, description=description, settings=settings)
+    decision.save()
+    activity.record(
+        verb="decisions.edited", actor=user, project=decision.project, target=decision, visibility=Visibility.STAFF
+    )
     return decision
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("p/<slug:slug>/decisions/new/<slug:kind>/", views.decision_create, name="create"),
     path("p/<slug:slug>/decisions/import/", views.pb_import, name="import"),
     path(D, views.decision_detail, name="detail"),
+    path(D + "edit/", views.decision_edit, name="edit"),
     path(D + "vote/", views.vote, name="vote"),
     path(D + "respond/", views.respond, name="respond"),
     path(D + "objections/<int:response_id>/answer/", views.answer, name="answer"),

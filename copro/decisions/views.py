@@ -105,6 +105,35 @@ def decision_create(request: HttpRequest, project: Project, role: Role, kind: st
     )
 
 
+def decision_edit(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
+    project, role, decision = _ballot_decision(request, slug, decision_id, "decisions.manage")
+    if decision.status != Status.DRAFT:
+        raise Http404
+    form_class = CREATE_FORMS[decision.kind]
+    fields = [name for name in form_class.base_fields if name != "form_token"]
+    form = form_class(request.POST or None, initial={name: getattr(decision, name) for name in fields})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "form_token"}
+        try:
+            services.decision_update(user=actor(request), decision=decision, **data)
+        except ValidationError as error:
+            errors_to_form(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return _detail(decision)
+    return page(
+        request,
+        "decisions/create.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        form=form,
+        kind=decision.kind,
+        editing=decision,
+        processes=PROCESSES,
+    )
+
+
 @project_view("decisions.manage")
 def pb_import(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     form = PbImportForm(request.POST or None, request.FILES or None)
