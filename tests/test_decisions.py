@@ -744,3 +744,42 @@ def test_a_draft_can_be_changed_until_voting_opens(world):
         services.decision_update(
             user=world.facilitator, decision=d, title="Late", how_used="x", closes_at=timezone.now() + timedelta(days=1)
         )
+
+
+def test_the_api_takes_proposal_responses_and_paper_ballots(world):
+    p = factories.decision(world.project, kind="proposal", process="consent")
+    base = f"/api/projects/{world.project.slug}/decisions/"
+    refused = world.client("expert").post(
+        f"{base}{p.pk}/responses/", {"stance": "block", "reason": ""}, content_type="application/json"
+    )
+    assert refused.status_code == 400 and "reasons" in str(refused.json())
+    ok = world.client("expert").post(
+        f"{base}{p.pk}/responses/", {"stance": "block", "reason": "Too soon"}, content_type="application/json"
+    )
+    assert ok.status_code == 200 and ok.json()["stance"] == "block"
+    listed = world.client("anonymous").get(f"{base}{p.pk}/responses/").json()
+    assert [r["reason"] for r in listed] == ["Too soon"]
+    assert (
+        world.client("observer")
+        .post(f"{base}{p.pk}/responses/", {"stance": "agree"}, content_type="application/json")
+        .status_code
+        == 403
+    )
+
+    d = factories.decision(world.project, method="single", options=["A", "B"])
+    paper = {"choices": [code_of(d, "B")], "channel": "paper", "batch": "Library, 3 March"}
+    assert (
+        world.client("participant")
+        .post(f"{base}{d.pk}/paper-ballots/", paper, content_type="application/json")
+        .status_code
+        == 403
+    )
+    made = world.client("facilitator").post(f"{base}{d.pk}/paper-ballots/", paper, content_type="application/json")
+    assert made.status_code == 201
+    assert Ballot.objects.get(decision=d).channel == "paper"
+    assert (
+        world.client("facilitator")
+        .post(f"{base}{p.pk}/paper-ballots/", paper, content_type="application/json")
+        .status_code
+        == 404
+    )

@@ -24,4 +24,14 @@ urlpatterns = [
         decisions_api.DecisionBallots.as_view(),
         name="decision_ballots",
     ),
+    path(
+        "projects/<slug:slug>/decisions/<int:decision_id>/responses/",
+        decisions_api.DecisionResponses.as_view(),
+        name="decision_responses",
+    ),
+    path(
+        "projects/<slug:slug>/decisions/<int:decision_id>/paper-ballots/",
+        decisions_api.DecisionPaperBallots.as_view(),
+        name="decision_paper_ballots",
+    ),
 ]
