@@ -308,7 +308,7 @@ def _lock_open(decision: Decision) -> None:
 
     FOR SHARE conflicts with decision_close's FOR UPDATE but not with other voters, so a ballot is
     either counted in the published result or refused; it can never land after the count.
-    (SQLite: the read holds the database's shared lock until commit, so the close's write waits.)
+    (SQLite: Copro's transactions begin IMMEDIATE, holding the write lock, so a close waits its turn.)
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
