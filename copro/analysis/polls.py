@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal, TypeAlias
@@ -520,6 +520,35 @@ def _poll_result(
     )
 
 
+def _weighted_sums(
+    opts: tuple[str, ...],
+    ballots: Iterable[Any],
+    cls: type,
+    attribute: str,
+    check: Callable[[object], Mapping[str, Number]],
+) -> tuple[dict[str, Number], dict[str, int], dict[str, Number], int, Fraction]:
+    """Score and dots ballots: per option, the weighted sum of the numbers given, the ballots giving one,
+    and their total weight; then the number of ballots and their total weight."""
+    totals: dict[str, Number] = dict.fromkeys(opts, 0)
+    support: dict[str, Number] = dict.fromkeys(opts, 0)
+    counts = dict.fromkeys(opts, 0)
+    n, weight_sum = 0, Fraction(0)
+    for index, ballot in enumerate(ballots):
+        payload, raw_weight = _unpack(ballot, cls, attribute)
+        try:
+            weight = validate_weight(raw_weight)
+            given = check(payload)
+        except BallotError as error:
+            raise error.at(index) from None
+        for option, value in given.items():
+            totals[option] += weight * value
+            support[option] += weight
+            counts[option] += 1
+        n += 1
+        weight_sum += weight
+    return totals, counts, support, n, weight_sum
+
+
 def tally_single(options: Sequence[str], ballots: Iterable[SingleBallotLike]) -> PollResult:
     """Single choice: each ballot gives its weight to one option."""
     opts = _check_options(options)
@@ -585,23 +614,13 @@ def tally_score(
         raise ValueError("min_score and max_score must be integers or Fractions")
     if Fraction(min_score) > Fraction(max_score):
         raise ValueError("min_score must not be more than max_score")
-    totals: dict[str, Number] = dict.fromkeys(opts, 0)
-    support: dict[str, Number] = dict.fromkeys(opts, 0)
-    counts = dict.fromkeys(opts, 0)
-    n, weight_sum = 0, Fraction(0)
-    for index, ballot in enumerate(ballots):
-        payload, raw_weight = _unpack(ballot, ScoreBallot, "scores")
-        try:
-            weight = validate_weight(raw_weight)
-            scores = validate_score(opts, payload, min_score, max_score, require_all=require_all)
-        except BallotError as error:
-            raise error.at(index) from None
-        for option, score in scores.items():
-            totals[option] += weight * score
-            support[option] += weight
-            counts[option] += 1
-        n += 1
-        weight_sum += weight
+    totals, counts, support, n, weight_sum = _weighted_sums(
+        opts,
+        ballots,
+        ScoreBallot,
+        "scores",
+        lambda payload: validate_score(opts, payload, min_score, max_score, require_all=require_all),
+    )
     means: dict[str, Fraction | None] = {o: (Fraction(totals[o]) / support[o] if support[o] else None) for o in opts}
     rules = {"min_score": Fraction(min_score), "max_score": Fraction(max_score), "require_all": require_all}
     return _poll_result(
@@ -616,23 +635,9 @@ def tally_dots(
     opts = _check_options(options)
     if isinstance(dots, bool) or not isinstance(dots, int) or dots < 1:
         raise ValueError("dots must be a positive whole number")
-    totals: dict[str, Number] = dict.fromkeys(opts, 0)
-    support: dict[str, Number] = dict.fromkeys(opts, 0)
-    counts = dict.fromkeys(opts, 0)
-    n, weight_sum = 0, Fraction(0)
-    for index, ballot in enumerate(ballots):
-        payload, raw_weight = _unpack(ballot, DotsBallot, "dots")
-        try:
-            weight = validate_weight(raw_weight)
-            placed = validate_dots(opts, payload, dots, use_all=use_all)
-        except BallotError as error:
-            raise error.at(index) from None
-        for option, count in placed.items():
-            totals[option] += weight * count
-            support[option] += weight
-            counts[option] += 1
-        n += 1
-        weight_sum += weight
+    totals, counts, support, n, weight_sum = _weighted_sums(
+        opts, ballots, DotsBallot, "dots", lambda payload: validate_dots(opts, payload, dots, use_all=use_all)
+    )
     rules = {"dots": dots, "use_all": use_all}
     return _poll_result("dots", opts, totals, counts, support, n, weight_sum, rules=rules)
 

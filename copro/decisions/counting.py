@@ -43,21 +43,14 @@ def validate(decision: Decision, choices: Any, options: dict[str, Any] | None = 
             raise ValidationError(_("Choose one option."))
         if decision.kind == Kind.POLL and decision.method in (PollMethod.IRV, PollMethod.STV) and n == 0:
             raise ValidationError(_("Rank at least one option."))
-        if n == 0 and decision.kind == Kind.BUDGET:
-            raise ValidationError(_("Choose at least one project."))
         if decision.method == PollMethod.APPROVAL or decision.kind == Kind.BUDGET:
             if n == 0:
-                raise ValidationError(_("Choose at least one option."))
-            if decision.min_choices and n < decision.min_choices:
                 raise ValidationError(
-                    ngettext("Choose at least %(n)d option.", "Choose at least %(n)d options.", decision.min_choices)
-                    % {"n": decision.min_choices}
+                    _("Choose at least one project.")
+                    if decision.kind == Kind.BUDGET
+                    else _("Choose at least one option.")
                 )
-            if decision.max_choices and n > decision.max_choices:
-                raise ValidationError(
-                    ngettext("Choose at most %(n)d option.", "Choose at most %(n)d options.", decision.max_choices)
-                    % {"n": decision.max_choices}
-                )
+            _check_number_chosen(decision, n)
         if decision.kind == Kind.BUDGET:
             total = sum(options[c].cost or 0 for c in choices)
             cap = decision.budget if decision.ballot_kind == BudgetBallot.KNAPSACK else decision.spending_cap
@@ -85,17 +78,7 @@ def validate(decision: Decision, choices: Any, options: dict[str, Any] | None = 
             raise ValidationError(_("Give at least one option a score."))
         return clean
     if decision.kind == Kind.BUDGET:
-        n = len(clean)
-        if decision.min_choices and n < decision.min_choices:
-            raise ValidationError(
-                ngettext("Choose at least %(n)d project.", "Choose at least %(n)d projects.", decision.min_choices)
-                % {"n": decision.min_choices}
-            )
-        if decision.max_choices and n > decision.max_choices:
-            raise ValidationError(
-                ngettext("Choose at most %(n)d project.", "Choose at most %(n)d projects.", decision.max_choices)
-                % {"n": decision.max_choices}
-            )
+        _check_number_chosen(decision, len(clean))
     allowance = decision.dots if decision.kind == Kind.POLL else decision.points
     used = sum(clean.values())
     if not used:
@@ -105,6 +88,29 @@ def validate(decision: Decision, choices: Any, options: dict[str, Any] | None = 
             _("You used %(used)d, but you have %(allowance)d to spread.") % {"used": used, "allowance": allowance}
         )
     return clean
+
+
+def _check_number_chosen(decision: Decision, n: int) -> None:
+    """The fewest and most choices a ballot may make (approval polls and every budget ballot)."""
+    low, high = decision.min_choices, decision.max_choices
+    if decision.kind == Kind.BUDGET:
+        if low and n < low:
+            raise ValidationError(
+                ngettext("Choose at least %(n)d project.", "Choose at least %(n)d projects.", low) % {"n": low}
+            )
+        if high and n > high:
+            raise ValidationError(
+                ngettext("Choose at most %(n)d project.", "Choose at most %(n)d projects.", high) % {"n": high}
+            )
+        return
+    if low and n < low:
+        raise ValidationError(
+            ngettext("Choose at least %(n)d option.", "Choose at least %(n)d options.", low) % {"n": low}
+        )
+    if high and n > high:
+        raise ValidationError(
+            ngettext("Choose at most %(n)d option.", "Choose at most %(n)d options.", high) % {"n": high}
+        )
 
 
 def count_or_explain(decision: Decision) -> dict[str, Any]:
@@ -213,11 +219,15 @@ def _reason_text(reason: str, round_no: int | None = None) -> str:
     )
 
 
-def present(decision: Decision, result: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The published count, ready for a page: titles for codes, plain-language reasons, numbers for meters."""
+def present(
+    decision: Decision, result: dict[str, Any] | None, titles: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The published count, ready for a page: titles for codes, plain-language reasons, numbers for meters.
+    Pass `titles` ({code: title}) when the options are already loaded."""
     if not result:
         return None
-    titles = {o.code: o.title for o in decision.options.all()}
+    if titles is None:
+        titles = {o.code: o.title for o in decision.options.all()}
     title = titles.get
     shape = result.get("shape")
     out: dict[str, Any] = {"shape": shape, "ballots": result.get("ballots", 0), "seed": result.get("tie_seed")}

@@ -173,6 +173,7 @@ def _render_detail(
     **forms: Any,
 ) -> HttpResponse:
     options = list(decision.options.all())
+    titles = {o.code: o.title for o in options}
     user = request.user
     eligible = user.is_authenticated and services.eligible_role(user, decision) is not None
     voted = bool(
@@ -188,9 +189,9 @@ def _render_detail(
         "voted": voted,
         "is_open": is_open,
         "statement": selectors.equal_power_statement(decision),
-        "result": counting.present(decision, selectors.result_for_display(decision)),
+        "result": counting.present(decision, selectors.result_for_display(decision), titles),
         "links": selectors.decision_links(decision),
-        "named": selectors.named_ballots(decision, {o.code: o.title for o in options}),
+        "named": selectors.named_ballots(decision, titles),
     }
     if decision.kind == Kind.PROPOSAL:
         responses = list(decision.responses.select_related("user", "answered_by"))
