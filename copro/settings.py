@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "copro.core",
     "copro.accounts",
     "copro.projects",
+    "copro.moderation",
+    "copro.maps",
+    "copro.consultations",
     "copro.updates",
     "copro.decisions",
     "copro.api",
@@ -172,6 +175,14 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     # Wrong voting codes: 20 per 10 minutes per IP. Only failed look-ups count, so a shared tablet at a
     # polling station is never slowed down; guessing a 50-bit code at that pace is hopeless.
     "voting_code_failed": "20/600s/ip",
+    # Community maps: 30 pins and 120 comments per hour per person (a drop-in worker entering paper
+    # pins for many people uses the staff entry form, which is not limited).
+    "maps_pin": "30/h/user",
+    "maps_comment": "120/h/user",
+    # Reports: 20 per hour per IP, so the moderation queue cannot be flooded.
+    "moderation_report": "20/h/ip",
+    # Anonymous consultation responses: 30 new ones per hour per IP (a library PC can serve a queue).
+    "consultation_anonymous": "30/h/ip",
 }
 if env_bool("COPRO_DISABLE_RATE_LIMITS", False):
     ACCOUNT_RATE_LIMITS = False  # allauth: False switches every limit off ({} would restore its defaults)

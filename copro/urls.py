@@ -13,6 +13,9 @@ urlpatterns = [
     path("api/", include("copro.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("copro.projects.urls")),
+    path("", include("copro.moderation.urls")),
+    path("", include("copro.maps.urls")),
+    path("", include("copro.consultations.urls")),
     path("", include("copro.updates.urls")),
     path("", include("copro.decisions.urls")),
 ]

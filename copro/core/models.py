@@ -159,3 +159,36 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class EntryChannel(models.TextChoices):
+    """How something said to a project reached it. Staff record the channel when they enter it for someone."""
+
+    ONLINE = "online", _("Online")
+    PAPER = "paper", _("Paper form")
+    PHONE = "phone", _("Phone call")
+    DROP_IN = "drop_in", _("Drop-in session")
+    OUTREACH = "outreach", _("Outreach visit")
+
+
+OFFLINE_ENTRY_CHANNELS = (EntryChannel.PAPER, EntryChannel.PHONE, EntryChannel.DROP_IN, EntryChannel.OUTREACH)
+
+
+class Hideable(models.Model):
+    """Something a person wrote that a facilitator can hide (with a reason the author is told).
+
+    Hidden content is never deleted: the record stays, for the author's own data and for appeals.
+    """
+
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None

@@ -104,6 +104,12 @@ class Project(models.Model):
         blank=True,
         help_text=_("Empty means every eligible person's vote counts the same."),
     )
+    moderation_rules = models.TextField(
+        _("moderation rules"),
+        max_length=5000,
+        blank=True,
+        help_text=_("What may not be posted, and what facilitators do about it. Empty: Copro's standard rules."),
+    )
     engagement_level = models.CharField(
         _("engagement level"), max_length=20, choices=frameworks.ENGAGEMENT_CHOICES, blank=True
     )

@@ -23,6 +23,10 @@ class Update(models.Model):
         default=Visibility.PUBLIC,
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # An update about one consultation also reaches the people who subscribed to that consultation alone.
+    consultation = models.ForeignKey(
+        "consultations.Consultation", null=True, blank=True, on_delete=models.PROTECT, related_name="updates"
+    )
     published_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,11 +44,24 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class Frequency(models.TextChoices):
+    IMMEDIATE = "immediate", _("As soon as each update is published")
+    WEEKLY = "weekly", _("A weekly digest")
+
+
 class Subscription(models.Model):
-    """An email address that asked for a project's updates. Confirmed by a link (double opt-in)."""
+    """An email address that asked for a project's updates (or one consultation's). Confirmed by a link
+    (double opt-in)."""
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="subscriptions")
+    # Empty: every update of the project. Set: only updates about this consultation.
+    consultation = models.ForeignKey(
+        "consultations.Consultation", null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
     email = models.EmailField()
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.IMMEDIATE)
+    # When the last weekly digest was sent: the next one holds updates published after it.
+    digest_sent_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=5, default="en")
     token = models.CharField(max_length=64, unique=True, default=new_token)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -55,7 +72,18 @@ class Subscription(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "email"], name="one_subscription_per_address")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "email"],
+                condition=Q(consultation__isnull=True),
+                name="one_subscription_per_address",
+            ),
+            models.UniqueConstraint(
+                fields=["consultation", "email"],
+                condition=Q(consultation__isnull=False),
+                name="one_consultation_subscription_per_address",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["project"],
