@@ -56,9 +56,7 @@ class Consultation(models.Model):
         default=ResultsVisibility.AFTER_CLOSE,
     )
     # A map gives location questions their area (boundary, centre and named places).
-    map = models.ForeignKey(
-        "maps.Map", null=True, blank=True, on_delete=models.SET_NULL, related_name="consultations"
-    )
+    map = models.ForeignKey("maps.Map", null=True, blank=True, on_delete=models.SET_NULL, related_name="consultations")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -89,9 +87,7 @@ class Section(models.Model):
     title = models.CharField(_("title"), max_length=200)
     intro = models.TextField(_("introduction"), max_length=2000, blank=True)
     position = models.PositiveIntegerField(default=0)
-    show_if_question = models.ForeignKey(
-        "Question", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    show_if_question = models.ForeignKey("Question", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     show_if_choice = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:

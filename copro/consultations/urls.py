@@ -1,9 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from copro.consultations import staff_urls
+from copro.consultations import staff_urls, views
 
 app_name = "consultations"
 
-urlpatterns: list = [
-    # participant-side and builder routes (owned by the consultations views)
-] + staff_urls.urlpatterns
+urlpatterns: list = (
+    [
+        path("p/<slug:slug>/consultations/", views.consultation_list, name="list"),
+    ]
+    + staff_urls.urlpatterns
+)
