@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -261,6 +262,20 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Community maps: the tile server -----------------------------------------------------------------
+# Any XYZ tile server ({z}/{x}/{y}); its origin is added to the Content-Security-Policy's img-src below.
+# The map data itself (pins, clusters) always comes from Copro; without tiles the map still shows them.
+COPRO_MAP_TILES_URL = env_str("COPRO_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+COPRO_MAP_ATTRIBUTION = env_str("COPRO_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
+_tiles = urlsplit(COPRO_MAP_TILES_URL)
+if (
+    _tiles.scheme not in ("http", "https")
+    or not _tiles.netloc
+    or not all(part in COPRO_MAP_TILES_URL for part in ("{z}", "{x}", "{y}"))
+):
+    raise ImproperlyConfigured("COPRO_MAP_TILES_URL must be an http(s) address with {z}, {x} and {y} in it.")
+_TILE_ORIGIN = f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}"  # {s}: the server's subdomains
+
 # --- Security ------------------------------------------------------------------------------------
 # A strict Content-Security-Policy: no inline scripts or styles, nothing from other origins.
 CONTENT_SECURITY_POLICY = {
@@ -268,7 +283,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", _TILE_ORIGIN],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
