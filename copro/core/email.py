@@ -16,8 +16,10 @@ from django_tasks import task
 
 def render_email(template: str, context: dict[str, Any], language: str | None) -> tuple[str, str, str]:
     """Render <template>_subject.txt, <template>.txt and <template>.html in `language`."""
-    with translation.override(language or settings.LANGUAGE_CODE):
-        ctx = {"SITE_URL": settings.SITE_URL, **context}
+    language = language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        # LANGUAGE_CODE: the HTML part's lang attribute (screen readers pronounce Welsh as Welsh).
+        ctx = {"SITE_URL": settings.SITE_URL, "LANGUAGE_CODE": language, **context}
         subject = " ".join(render_to_string(f"{template}_subject.txt", ctx).split())
         text = render_to_string(f"{template}.txt", ctx)
         html = render_to_string(f"{template}.html", ctx)
