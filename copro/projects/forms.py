@@ -115,10 +115,19 @@ class ProjectCreateForm(OnceForm):
 class ProjectEditForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["title", "purpose", "visibility", "budget_amount", "budget_currency", "budget_notes"]
+        fields = [
+            "title",
+            "purpose",
+            "visibility",
+            "budget_amount",
+            "budget_currency",
+            "budget_notes",
+            "moderation_rules",
+        ]
         widgets = {
             "purpose": forms.Textarea(attrs={"rows": 5}),
             "budget_notes": forms.Textarea(attrs={"rows": 3}),
+            "moderation_rules": forms.Textarea(attrs={"rows": 6}),
             "visibility": forms.RadioSelect,
         }
 

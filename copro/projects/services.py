@@ -52,6 +52,7 @@ EDITABLE_FIELDS = {
     "decision_rules",
     "voting_roles",
     "vote_weights",
+    "moderation_rules",
 }
 
 
