@@ -265,8 +265,12 @@ SPECTACULAR_SETTINGS = {
 # --- Community maps: the tile server -----------------------------------------------------------------
 # Any XYZ tile server ({z}/{x}/{y}); its origin is added to the Content-Security-Policy's img-src below.
 # The map data itself (pins, clusters) always comes from Copro; without tiles the map still shows them.
-COPRO_MAP_TILES_URL = env_str("COPRO_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-COPRO_MAP_ATTRIBUTION = env_str("COPRO_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
+# Tests point it at a local port where nothing listens: nothing in the tests depends on tiles.
+COPRO_MAP_TILES_URL = env_str(
+    "COPRO_MAP_TILES_URL",
+    "http://127.0.0.1:9/{z}/{x}/{y}.png" if TESTING else "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+)
+COPRO_MAP_TILES_ATTRIBUTION = env_str("COPRO_MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")
 _tiles = urlsplit(COPRO_MAP_TILES_URL)
 if (
     _tiles.scheme not in ("http", "https")

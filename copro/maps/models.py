@@ -142,7 +142,7 @@ class Pin(Hideable):
 
 
 class Agreement(models.Model):
-    """"I agree": the only reaction a pin can get (no down-votes). One per person per pin."""
+    """An "I agree": the only reaction a pin can get (no down-votes). One per person per pin."""
 
     pin = models.ForeignKey(Pin, on_delete=models.CASCADE, related_name="agreements")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
