@@ -713,3 +713,317 @@ def test_plain_text_with_an_ampersand_is_shown_once_escaped(world):
     )
     html = client_for(None).get(f"/p/{world.project.slug}/updates/{update.pk}/").content.decode()
     assert "Fish &amp; chips on Friday" in html and "&amp;amp;" not in html
+
+
+# --- 11. Consultation subscriptions ---------------------------------------------------------------
+
+
+def make_consultation(project: Any, *, title: str = "Cycle route on Ŵŷâ Road", status: str = "open") -> Any:
+    from copro.consultations.models import Consultation
+
+    return Consultation.objects.create(
+        project=project,
+        title=title,
+        how_used="The council's transport team reads every response.",
+        status=status,
+        created_by=project.created_by,
+    )
+
+
+def subscriber(
+    project: Any,
+    address: str,
+    *,
+    consultation: Any = None,
+    frequency: str = "immediate",
+    confirmed: timezone.timedelta = timezone.timedelta(days=1),
+) -> Subscription:
+    """A confirmed subscription, confirmed `confirmed` ago."""
+    return Subscription.objects.create(
+        project=project,
+        consultation=consultation,
+        email=address,
+        frequency=frequency,
+        confirmed_at=timezone.now() - confirmed,
+    )
+
+
+def subjects(messages: list[Any]) -> list[str]:
+    return [" ".join(str(m["Subject"]).split()) for m in messages]
+
+
+def test_a_visitor_subscribes_to_one_consultation_from_a_link_and_confirms(world, outbox, run_tasks):
+    route = make_consultation(world.project)
+    visitor = world.client("anonymous")
+    url = f"/p/{world.project.slug}/updates/subscribe/"
+
+    page = visitor.get(f"{url}?consultation={route.pk}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Cycle route on Ŵŷâ Road" in html
+    assert f'name="consultation" value="{route.pk}"' in html
+    assert 'type="radio" name="frequency" value="immediate"' in html
+
+    response = visitor.post(url, {"email": "Cyclist@Example.org", "frequency": "immediate", "consultation": route.pk})
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    subscription = Subscription.objects.get(email="cyclist@example.org")
+    assert (subscription.project, subscription.consultation, subscription.frequency) == (
+        world.project,
+        route,
+        "immediate",
+    )
+
+    run_tasks()
+    [confirmation] = outbox.to("cyclist@example.org")
+    text = Outbox.text(confirmation)
+    assert "“Cycle route on Ŵŷâ Road”" in text and "one email for each update" in text
+    [confirm_path] = links(confirmation, "/updates/confirm/")
+    confirmed = visitor.post(confirm_path, {})
+    assert "You are subscribed" in confirmed.content.decode()
+    assert "Cycle route on Ŵŷâ Road" in confirmed.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.is_active
+
+    # The same address may also follow the whole project: a separate subscription, confirmed separately.
+    visitor.post(url, {"email": "cyclist@example.org", "frequency": "weekly"})
+    project_wide = Subscription.objects.get(email="cyclist@example.org", consultation__isnull=True)
+    assert project_wide.frequency == "weekly" and not project_wide.is_active
+    run_tasks()
+    assert "one email a week" in Outbox.text(outbox.to("cyclist@example.org")[-1])
+
+
+def test_a_subscription_to_a_consultation_gets_only_that_consultations_updates_and_a_project_one_gets_all(
+    world, outbox, run_tasks
+):
+    route, parks = make_consultation(world.project), make_consultation(world.project, title="Parks")
+    subscriber(world.project, "route@example.org", consultation=route)
+    subscriber(world.project, "parks@example.org", consultation=parks)
+    subscriber(world.project, "everything@example.org")
+    for title, about in (("Route news", route), ("Parks news", parks), ("General news", None)):
+        services.update_publish(
+            user=world.facilitator, project=world.project, title=title, body="Text", consultation=about
+        )
+    run_tasks()
+
+    def titles(address: str) -> list[str]:
+        return sorted(s.split(": ")[-1] for s in subjects(updates_to(outbox, address)))
+
+    assert titles("route@example.org") == ["Route news"]
+    assert titles("parks@example.org") == ["Parks news"]
+    assert titles("everything@example.org") == ["General news", "Parks news", "Route news"]
+    [route_news] = updates_to(outbox, "route@example.org")
+    assert "About the consultation “Cycle route on Ŵŷâ Road”" in Outbox.text(route_news)
+    # Every email also leads to the page where the reader changes how often they get them.
+    [manage_path] = links(route_news, "/updates/manage/")
+    assert manage_path == f"/updates/manage/{Subscription.objects.get(email='route@example.org').token}/"
+
+
+def test_an_address_subscribed_to_the_project_and_to_the_consultation_gets_each_update_once(world, outbox, run_tasks):
+    route = make_consultation(world.project)
+    subscriber(world.project, "both@example.org")
+    # Stored in another case by an older import: still the same person.
+    subscriber(world.project, "Both@Example.org", consultation=route)
+    subscriber(world.project, "only-route@example.org", consultation=route)
+    update = services.update_publish(
+        user=world.facilitator, project=world.project, title="Route news", body="Text", consultation=route
+    )
+    run_tasks()
+    assert recipients(outbox.refresh()) == {"both@example.org": 1, "only-route@example.org": 1}
+    assert Delivery.objects.filter(update=update).count() == 2
+
+    tasks.send_update.enqueue(update_id=update.pk)  # sending again sends nothing
+    run_tasks()
+    assert len(outbox.refresh()) == 2
+
+
+def test_a_weekly_subscriber_is_not_sent_updates_one_by_one(world, outbox, run_tasks):
+    subscriber(world.project, "weekly@example.org", frequency="weekly")
+    subscriber(world.project, "now@example.org")
+    update = services.update_publish(user=world.facilitator, project=world.project, title="News", body="Text")
+    run_tasks()
+    assert recipients(outbox.refresh()) == {"now@example.org": 1}
+    assert not Delivery.objects.filter(update=update, subscription__email="weekly@example.org").exists()
+
+
+@pytest.mark.parametrize(
+    "consultation_id",
+    ["OTHER", "DRAFT", "not-a-number", "-1", "99999999", "9" * 30],
+    ids=["another project's", "a draft", "not a number", "negative", "missing", "too big for the database"],
+)
+def test_subscribing_to_a_consultation_that_is_not_this_projects_or_not_public_is_a_404(
+    world, outbox, run_tasks, consultation_id
+):
+    values = {
+        "OTHER": lambda: make_consultation(factories.ProjectFactory(created_by=world.facilitator)).pk,
+        "DRAFT": lambda: make_consultation(world.project, status="draft").pk,
+    }
+    raw = str(values[consultation_id]()) if consultation_id in values else consultation_id
+    visitor = world.client("anonymous")
+    url = f"/p/{world.project.slug}/updates/subscribe/"
+    assert visitor.get(f"{url}?consultation={raw}").status_code == 404
+    assert visitor.post(url, {"email": "x@example.org", "consultation": raw}).status_code == 404
+    assert visitor.post(f"{url}?consultation={raw}", {"email": "x@example.org"}).status_code == 404
+    assert not Subscription.objects.exists()
+    run_tasks()
+    assert outbox.refresh() == []
+
+
+def test_the_service_refuses_a_consultation_of_another_project(world):
+    from django.core.exceptions import ValidationError
+
+    elsewhere = make_consultation(world.private_project)
+    with pytest.raises(ValidationError, match="this project's consultations"):
+        services.subscribe(project=world.project, email="a@example.org", language="en", consultation=elsewhere)
+    with pytest.raises(ValidationError, match="this project's consultations"):
+        services.update_publish(
+            user=world.facilitator, project=world.project, title="T", body="B", consultation=elsewhere
+        )
+    with pytest.raises(ValidationError, match="how often"):
+        services.subscribe(project=world.project, email="a@example.org", language="en", frequency="hourly")
+    assert not Subscription.objects.exists() and not Update.objects.exists()
+
+
+@pytest.mark.parametrize("with_consultation", [False, True], ids=["project page", "consultation page"])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "not-an-address"}, "Enter a valid email address."),
+        ({"email": ""}, "This field is required."),
+        ({"email": "ok@example.org", "frequency": "hourly"}, "Select a valid choice. hourly is not one of"),
+    ],
+    ids=["invalid address", "no address", "unknown frequency"],
+)
+def test_a_bad_subscription_form_is_shown_again_with_the_error_and_nothing_is_saved(
+    world, outbox, run_tasks, with_consultation, data, message
+):
+    route = make_consultation(world.project)
+    extra = {"consultation": route.pk} if with_consultation else {}
+    response = world.client("anonymous").post(f"/p/{world.project.slug}/updates/subscribe/", {**data, **extra})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert 'aria-describedby="' in html  # the error is tied to its field
+    if with_consultation:
+        assert "Cycle route on Ŵŷâ Road" in html  # still the consultation's page, with its choice kept
+        assert f'name="consultation" value="{route.pk}"' in html
+    assert not Subscription.objects.exists()
+    run_tasks()
+    assert outbox.refresh() == []
+
+
+# --- 12. Publishing about a consultation ----------------------------------------------------------
+
+
+def test_a_facilitator_publishes_an_update_about_one_of_the_projects_consultations(world, outbox, run_tasks):
+    route = make_consultation(world.project)
+    make_consultation(world.project, title="Secret plans", status="draft")
+    subscriber(world.project, "route@example.org", consultation=route)
+
+    form = world.client("facilitator").get(f"/p/{world.project.slug}/updates/").content.decode()
+    assert "Is it about one consultation?" in form
+    assert f'<option value="{route.pk}">Cycle route on Ŵŷâ Road</option>' in form
+    assert "Secret plans" not in form  # a draft is not public yet: nothing can be about it
+
+    response = publish_page(world, title="We heard you", about=route.pk)
+    assert response.status_code == 302
+    update = Update.objects.get(title="We heard you")
+    assert update.consultation == route
+    assert outbox.refresh() == []  # publishing only queues the sending
+    run_tasks()
+    assert subjects(updates_to(outbox, "route@example.org")) == [f"{world.project.title}: We heard you"]
+
+    listing = world.client("anonymous").get(f"/p/{world.project.slug}/updates/").content.decode()
+    assert f'<a href="/p/{world.project.slug}/consultations/{route.pk}/">about “Cycle route on Ŵŷâ Road”</a>' in listing
+
+
+def test_an_update_cannot_be_about_another_projects_consultation(world):
+    make_consultation(world.project)
+    elsewhere = make_consultation(world.private_project, title="Elsewhere")
+    response = publish_page(world, title="Wrong", about=elsewhere.pk)
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
+    assert not Update.objects.exists()
+
+
+def test_the_publish_form_offers_no_consultation_choice_when_the_project_has_none(world):
+    page = world.client("facilitator").get(f"/p/{world.project.slug}/updates/").content.decode()
+    assert "Is it about one consultation?" not in page
+    assert publish_page(world, title="Plain").status_code == 302
+
+
+# --- 13. Managing a subscription from the link in an email ----------------------------------------
+
+
+def test_a_subscriber_switches_to_the_weekly_digest_from_the_link_in_an_update(world, outbox, run_tasks):
+    subscription = subscriber(world.project, "reader@example.org")
+    services.update_publish(user=world.facilitator, project=world.project, title="First", body="Text")
+    run_tasks()
+    [first] = updates_to(outbox, "reader@example.org")
+    [manage_path] = links(first, "/updates/manage/")
+
+    visitor = world.client("anonymous")
+    page = visitor.get(manage_path).content.decode()
+    assert "An email for each update from" in page
+    assert re.search(r'<input[^>]*value="immediate"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*value="weekly"[^>]*checked', page)
+    response = visitor.post(manage_path, {"frequency": "weekly"})
+    assert response.status_code == 302
+    assert "Saved." in visitor.get(manage_path).content.decode()
+    subscription.refresh_from_db()
+    assert subscription.frequency == "weekly" and subscription.digest_sent_at is not None
+
+    services.update_publish(user=world.facilitator, project=world.project, title="Second", body="Text")
+    run_tasks()
+    assert len(updates_to(outbox, "reader@example.org")) == 1  # the second waits for the digest
+
+    bad = visitor.post(manage_path, {"frequency": "hourly"})
+    assert bad.status_code == 400 and "Select a valid choice." in bad.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.frequency == "weekly"
+
+
+def test_the_manage_page_unsubscribes_and_says_so_for_ended_or_unconfirmed_subscriptions(world):
+    subscription = subscriber(world.project, "reader@example.org")
+    visitor = world.client("anonymous")
+    manage_path = f"/updates/manage/{subscription.token}/"
+    page = visitor.get(manage_path).content.decode()
+    unsubscribe_path = f"/updates/unsubscribe/{subscription.token}/"
+    assert f'action="{unsubscribe_path}"' in page
+    assert visitor.post(unsubscribe_path, {}).status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is not None
+
+    ended = visitor.get(manage_path).content.decode()
+    assert "You are unsubscribed" in ended and 'name="frequency"' not in ended
+    # A change posted to an ended subscription changes nothing.
+    assert visitor.post(manage_path, {"frequency": "weekly"}).status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.frequency == "immediate"
+
+    pending = Subscription.objects.create(project=world.project, email="pending@example.org")
+    assert "not confirmed yet" in visitor.get(f"/updates/manage/{pending.token}/").content.decode()
+    assert visitor.get("/updates/manage/no-such-token/").status_code == 404
+
+
+def test_switching_back_to_immediate_starts_with_the_next_update(world, outbox, run_tasks):
+    subscription = subscriber(world.project, "reader@example.org", frequency="weekly")
+    services.subscription_set_frequency(subscription=subscription, frequency="immediate")
+    services.update_publish(user=world.facilitator, project=world.project, title="Next", body="Text")
+    run_tasks()
+    assert subjects(updates_to(outbox, "reader@example.org")) == [f"{world.project.title}: Next"]
+
+
+def test_the_subscribe_pages_and_manage_page_answer_with_a_constant_number_of_queries(
+    world, django_assert_max_num_queries
+):
+    # Not a list: but the manage and subscribe pages must not grow with the number of subscribers.
+    route = make_consultation(world.project)
+    subscription = subscriber(world.project, "reader@example.org", consultation=route)
+    client = world.client("anonymous")
+    for count in (1, 200):
+        confirmed_subscribers(world.project, count, prefix=f"n{count}-")
+        with django_assert_max_num_queries(8):
+            assert client.get(f"/updates/manage/{subscription.token}/").status_code == 200
+        with django_assert_max_num_queries(12):
+            assert client.get(f"/p/{world.project.slug}/updates/subscribe/?consultation={route.pk}").status_code == 200

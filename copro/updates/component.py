@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, Export, LinkKind, NavItem, registry
@@ -18,7 +19,8 @@ def _dashboard(project: Any) -> list[Count]:
     active = Subscription.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
     return [
         Count(_("Updates published"), Update.objects.filter(project=project).count()),
-        Count(_("People subscribed to updates"), active.count()),
+        # People, not subscriptions: an address following the project and one consultation counts once.
+        Count(_("People subscribed to updates"), active.values(address=Lower("email")).distinct().count()),
     ]
 
 
@@ -38,10 +40,12 @@ def _personal_data(user: Any) -> dict[str, Any]:
         "subscriptions": [
             {
                 "project": s.project.title,
+                "consultation": s.consultation.title if s.consultation else None,
+                "frequency": s.frequency,
                 "confirmed": s.confirmed_at is not None,
                 "unsubscribed": s.unsubscribed_at is not None,
             }
-            for s in Subscription.objects.filter(email__iexact=user.email).select_related("project")
+            for s in Subscription.objects.filter(email__iexact=user.email).select_related("project", "consultation")
         ],
         "updates_written": [
             {"project": u.project.title, "title": u.title, "published_at": u.published_at.isoformat()}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,7 +19,10 @@ from copro.core.models import Visibility
 from copro.core.sanitize import clean_html, plain_text
 from copro.projects.models import Project
 from copro.updates import tasks
-from copro.updates.models import Subscription, Update, new_token
+from copro.updates.models import Frequency, Subscription, Update, new_token
+
+if TYPE_CHECKING:
+    from copro.consultations.models import Consultation
 
 # Limits the page form and the API also check; the service checks again because it is the last door.
 TITLE_MAX = 200
@@ -35,6 +39,7 @@ def update_publish(
     title: str,
     body: str,
     visibility: str = Visibility.PUBLIC,
+    consultation: Consultation | None = None,
     form_token: uuid.UUID | None = None,
 ) -> Update:
     title, body = title.strip(), body.strip()
@@ -48,8 +53,12 @@ def update_publish(
         raise ValidationError(_("An update needs a title and some text."))
     if visibility not in (Visibility.PUBLIC, Visibility.MEMBERS):
         raise ValidationError(_("Choose who can read the update."))
+    if consultation is not None and consultation.project_id != project.pk:
+        raise ValidationError(_("Choose one of this project's consultations."))
     claim_token(form_token)
-    update = Update.objects.create(project=project, title=title, body=body, visibility=visibility, author=user)
+    update = Update.objects.create(
+        project=project, title=title, body=body, visibility=visibility, author=user, consultation=consultation
+    )
     activity.record(verb="updates.published", actor=user, project=project, target=update, visibility=visibility)
     if visibility == Visibility.PUBLIC:
         # Saved with the update (same transaction): a rolled-back update is never sent.
@@ -57,42 +66,71 @@ def update_publish(
     return update
 
 
-def subscribe(*, project: Project, email: str, language: str) -> Subscription:
-    """Ask for updates. Always answers the same way, so nobody can learn who subscribes (no enumeration).
+def subscribe(
+    *,
+    project: Project,
+    email: str,
+    language: str,
+    consultation: Consultation | None = None,
+    frequency: str = Frequency.IMMEDIATE,
+) -> Subscription:
+    """Ask for updates: all of a project's, or (with `consultation`) only those about one consultation.
+    Always answers the same way, so nobody can learn who subscribes (no enumeration).
 
-    A new address gets a confirmation email; an unconfirmed one gets it again at most every 3 minutes;
-    a confirmed one is left as it is (no email); one that unsubscribed must confirm again, with a new
+    A new address gets a confirmation email; an unconfirmed one gets it again at most every 3 minutes
+    (with the frequency last asked for); a confirmed one is left as it is (no email: its owner changes
+    the frequency from the link in any update); one that unsubscribed must confirm again, with a new
     token, so the links in emails it received before can neither confirm nor unsubscribe it.
     Writes no activity entry: nothing changes for anyone until the address is confirmed, and an
     anonymous form must not be able to grow the permanent log.
     """
     email = email.strip().lower()
+    if frequency not in Frequency.values:
+        raise ValidationError(_("Choose how often you want updates."))
+    if consultation is not None and consultation.project_id != project.pk:
+        raise ValidationError(_("Choose one of this project's consultations."))
     with transaction.atomic():
         try:
             with transaction.atomic():
-                subscription = Subscription.objects.create(project=project, email=email, language=language)
+                subscription = Subscription.objects.create(
+                    project=project, consultation=consultation, email=email, language=language, frequency=frequency
+                )
         except IntegrityError:
             # Locked: two requests for the same address at once send one confirmation between them.
-            subscription = Subscription.objects.select_for_update().get(project=project, email=email)
+            subscription = Subscription.objects.select_for_update().get(
+                project=project, consultation=consultation, email=email
+            )
         if subscription.is_active:
             return subscription
         now = timezone.now()
         if subscription.unsubscribed_at is not None:
             subscription.unsubscribed_at = None
             subscription.confirmed_at = None
+            subscription.digest_sent_at = None
             subscription.token = new_token()
         elif subscription.confirmation_sent_at and now - subscription.confirmation_sent_at < CONFIRMATION_RESEND_AFTER:
             return subscription
         subscription.language = language
+        subscription.frequency = frequency
         subscription.confirmation_sent_at = now
         subscription.save(
-            update_fields=["unsubscribed_at", "confirmed_at", "token", "language", "confirmation_sent_at"]
+            update_fields=[
+                "unsubscribed_at",
+                "confirmed_at",
+                "digest_sent_at",
+                "token",
+                "language",
+                "frequency",
+                "confirmation_sent_at",
+            ]
         )
         queue_email(
             to=email,
             template="updates/email/confirm",
             context={
                 "project_title": project.title,
+                "consultation_title": consultation.title if consultation else "",
+                "weekly": frequency == Frequency.WEEKLY,
                 "confirm_url": settings.SITE_URL + reverse("updates:confirm", args=[subscription.token]),
             },
             language=language,
@@ -125,4 +163,25 @@ def unsubscribe(*, subscription: Subscription) -> Subscription:
             verb="updates.unsubscribed", actor=None, project=locked.project, target=None, visibility=Visibility.STAFF
         )
     subscription.unsubscribed_at = locked.unsubscribed_at
+    return subscription
+
+
+@transaction.atomic
+def subscription_set_frequency(*, subscription: Subscription, frequency: str) -> Subscription:
+    """Switch between an email per update and a weekly digest (from the link in every email).
+
+    Switching to the digest starts it from now: updates already emailed one by one are not listed again
+    (the deliveries say so too). Switching back to immediate starts with the next update published.
+    """
+    if frequency not in Frequency.values:
+        raise ValidationError(_("Choose how often you want updates."))
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if not locked.is_active:
+        raise ValidationError(_("This subscription has ended. Subscribe again to get updates."))
+    if locked.frequency != frequency:
+        locked.frequency = frequency
+        if frequency == Frequency.WEEKLY:
+            locked.digest_sent_at = timezone.now()
+        locked.save(update_fields=["frequency", "digest_sent_at"])
+    subscription.frequency, subscription.digest_sent_at = locked.frequency, locked.digest_sent_at
     return subscription

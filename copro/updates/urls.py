@@ -10,4 +10,5 @@ urlpatterns = [
     path("p/<slug:slug>/updates/subscribe/", views.subscribe, name="subscribe"),
     path("updates/confirm/<slug:token>/", views.confirm, name="confirm"),
     path("updates/unsubscribe/<slug:token>/", views.unsubscribe, name="unsubscribe"),
+    path("updates/manage/<slug:token>/", views.manage, name="manage"),
 ]
