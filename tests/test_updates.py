@@ -1027,3 +1027,30 @@ def test_the_subscribe_pages_and_manage_page_answer_with_a_constant_number_of_qu
             assert client.get(f"/updates/manage/{subscription.token}/").status_code == 200
         with django_assert_max_num_queries(12):
             assert client.get(f"/p/{world.project.slug}/updates/subscribe/?consultation={route.pk}").status_code == 200
+
+
+def test_the_api_subscribes_to_one_consultation_weekly_and_publishes_an_update_about_it(world, outbox, run_tasks):
+    route = make_consultation(world.project)
+    api = f"/api/projects/{world.project.slug}/subscriptions/"
+    visitor = world.client("anonymous")
+    answer = visitor.post(
+        api,
+        {"email": "route@example.org", "consultation": route.pk, "frequency": "weekly"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 202
+    subscription = Subscription.objects.get(email="route@example.org")
+    assert (subscription.consultation, subscription.frequency) == (route, "weekly")
+
+    other_project = factories.ProjectFactory(organisation=world.project.organisation, created_by=world.facilitator)
+    foreign = make_consultation(other_project)
+    refused = visitor.post(api, {"email": "x@example.org", "consultation": foreign.pk}, content_type="application/json")
+    assert refused.status_code == 404
+    bad = visitor.post(api, {"email": "x@example.org", "frequency": "hourly"}, content_type="application/json")
+    assert bad.status_code == 400
+
+    published = publish_api(world.client("facilitator"), world.project.slug, title="Route news", consultation=route.pk)
+    assert published.status_code == 201
+    assert published.json()["consultation"] == route.pk
+    assert Update.objects.get(title="Route news").consultation == route
+    assert publish_api(world.client("facilitator"), world.project.slug, consultation=foreign.pk).status_code == 404

@@ -16,7 +16,7 @@ from copro.projects.models import (
     ScopeItem,
     ScopeKind,
 )
-from copro.updates.models import Update
+from copro.updates.models import Frequency, Update
 
 # --- Output ---------------------------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ class UpdateOut(serializers.ModelSerializer):
 
     class Meta:
         model = Update
-        fields = ["id", "title", "body", "visibility", "author", "published_at"]
+        fields = ["id", "title", "body", "visibility", "consultation", "author", "published_at"]
 
 
 class CountOut(serializers.Serializer):
@@ -194,7 +194,17 @@ class UpdateIn(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=20000)
     visibility = serializers.ChoiceField(choices=[Visibility.PUBLIC, Visibility.MEMBERS], default=Visibility.PUBLIC)
+    consultation = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="The consultation the update is about, if any."
+    )
 
 
 class SubscribeIn(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
+    consultation = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Only updates about this consultation; leave out for all of the project's updates.",
+    )
+    frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.IMMEDIATE)

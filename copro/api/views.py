@@ -32,6 +32,7 @@ from copro.projects.access import can_create_project_in, get_project_for_user
 from copro.projects.models import Project, ScopeChange, ScopeItem
 from copro.updates import selectors as update_selectors
 from copro.updates import services as update_services
+from copro.updates.access import consultation_to_follow
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",
@@ -207,6 +208,7 @@ class ProjectUpdates(APIView):
             title=data["title"],
             body=data["body"],
             visibility=data["visibility"],
+            consultation=consultation_to_follow(project, data["consultation"]),
             form_token=idempotency_key(request),
         )
         return Response(s.UpdateOut(update).data, status=status.HTTP_201_CREATED)
@@ -219,7 +221,13 @@ class ProjectSubscribe(APIView):
         data = _valid(s.SubscribeIn, request.data)
         if not ratelimit.consume(request._request, action="updates_subscribe"):
             raise Throttled()
-        update_services.subscribe(project=project, email=data["email"], language=get_language() or "en")
+        update_services.subscribe(
+            project=project,
+            email=data["email"],
+            language=get_language() or "en",
+            consultation=consultation_to_follow(project, data["consultation"]),
+            frequency=data["frequency"],
+        )
         return Response(
             {"detail": "If the address is new, a confirmation email is on its way."}, status=status.HTTP_202_ACCEPTED
         )
