@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from copro.api import views
+from copro.consultations import api as consultations_api
 from copro.decisions import api as decisions_api
 
 app_name = "api"
@@ -33,5 +34,16 @@ urlpatterns = [
         "projects/<slug:slug>/decisions/<int:decision_id>/paper-ballots/",
         decisions_api.DecisionPaperBallots.as_view(),
         name="decision_paper_ballots",
+    ),
+    path("projects/<slug:slug>/consultations/", consultations_api.ConsultationList.as_view(), name="consultations"),
+    path(
+        "projects/<slug:slug>/consultations/<int:consultation_id>/",
+        consultations_api.ConsultationDetail.as_view(),
+        name="consultation",
+    ),
+    path(
+        "projects/<slug:slug>/consultations/<int:consultation_id>/responses/",
+        consultations_api.ConsultationResponses.as_view(),
+        name="consultation_responses",
     ),
 ]
