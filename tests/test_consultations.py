@@ -22,6 +22,7 @@ from copro.consultations.models import (
     Response,
     ResponseStatus,
     ResultsVisibility,
+    Section,
 )
 from copro.consultations.views import BROWSER_COOKIE
 from copro.core.permissions import Role
@@ -199,9 +200,39 @@ def test_questions_are_frozen_once_the_consultation_opens(world):
         services.question_remove(user=f, question=s.said)
     with pytest.raises(ValidationError, match="Only a consultation being prepared"):
         services.consultation_open(user=f, consultation=s.c)
+    with pytest.raises(ValidationError, match="cannot change once"):
+        services.section_remove(user=f, section=s.sections[2])
+    with pytest.raises(ValidationError, match="map cannot change once"):
+        services.consultation_edit(user=f, consultation=s.c, map=None)
+    services.consultation_edit(user=f, consultation=s.c, map=s.map, title="Still editable")  # same map: fine
     # The page says so too, and nothing changes.
     r = world.client("facilitator").post(s.url(f"questions/{s.said.pk}/remove/"))
     assert r.status_code == 302 and Question.objects.filter(pk=s.said.pk).exists()
+    r = world.client("facilitator").post(s.url(f"sections/{s.sections[2].pk}/remove/"))
+    assert r.status_code == 302 and Question.objects.filter(pk=s.said.pk).exists()
+
+
+def test_a_facilitator_removes_a_section_with_its_questions_and_the_skips_that_depended_on_them(world):
+    s = Survey(world, open_it=False)
+    first, cycling, everyone = s.sections
+    r = world.client("facilitator").post(s.url(f"sections/{first.pk}/remove/"))
+    assert r.status_code == 302
+    assert not Question.objects.filter(pk=s.mode.pk).exists()
+    cycling.refresh_from_db()
+    assert (cycling.show_if_question_id, cycling.show_if_choice) == (None, None)  # now shown to everyone
+    assert list(Section.objects.filter(consultation=s.c).values_list("pk", "position")) == [
+        (cycling.pk, 0),
+        (everyone.pk, 1),
+    ]
+    assert world.client("participant").post(s.url(f"sections/{cycling.pk}/remove/")).status_code == 403
+
+
+def test_about_you_questions_are_always_optional(world):
+    s = Survey(world, open_it=False)
+    private = services.question_add(
+        user=world.facilitator, section=s.sections[2], kind="scale", text="Your health", required=True, private=True
+    )
+    assert private.required is False
 
 
 def test_a_consultation_cannot_open_without_questions(world):

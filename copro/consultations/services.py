@@ -110,6 +110,12 @@ def consultation_edit(*, user: User, consultation: Consultation, **fields: Any) 
         raise ValueError(f"Not editable: {sorted(unknown)}")
     if consultation.status == ConsultationStatus.CLOSED:
         raise ValidationError(_("A closed consultation cannot be changed."))
+    if "map" in fields and consultation.status != ConsultationStatus.DRAFT:
+        new_map_id = fields["map"].pk if fields["map"] is not None else None
+        if new_map_id != consultation.map_id:
+            raise ValidationError(
+                _("The map cannot change once the consultation has opened: location answers were given on it.")
+            )
     for name, value in fields.items():
         setattr(consultation, name, value.strip() if isinstance(value, str) else value)
     if not consultation.title or len(consultation.title) > TITLE_MAX:
@@ -211,11 +217,25 @@ def question_add(
         kind=kind,
         text=text,
         help_text=help_text.strip()[:500],
-        required=required,
+        # "About you" questions are always optional: nobody has to say their age or disability to take part.
+        required=required and not private,
         choices=clean_choices(kind, choices),
         private=private,
         position=section.questions.count(),
     )
+
+
+@transaction.atomic
+def section_remove(*, user: User, section: Section) -> None:
+    """Remove a section and its questions (only while the consultation is being prepared)."""
+    consultation = section.consultation
+    _require_draft(consultation)
+    questions = Question.objects.filter(section=section)
+    Section.objects.filter(show_if_question__in=questions).update(show_if_question=None, show_if_choice=None)
+    section.delete()
+    for position, remaining in enumerate(Section.objects.filter(consultation=consultation).order_by("position", "id")):
+        if remaining.position != position:
+            Section.objects.filter(pk=remaining.pk).update(position=position)
 
 
 @transaction.atomic

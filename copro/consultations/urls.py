@@ -18,6 +18,7 @@ urlpatterns: list = [
     path(C + "sections/", views.section_add, name="section_add"),
     path(C + "questions/", views.question_add, name="question_add"),
     path(C + "questions/<int:question_id>/remove/", views.question_remove, name="question_remove"),
+    path(C + "sections/<int:section_id>/remove/", views.section_remove, name="section_remove"),
     path(C + "open/", views.consultation_open, name="open"),
     path(C + "close/", views.consultation_close, name="close"),
 ] + staff_urls.urlpatterns

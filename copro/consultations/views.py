@@ -352,6 +352,25 @@ def question_remove(request: HttpRequest, slug: str, consultation_id: int, quest
 
 
 @require_POST
+def section_remove(request: HttpRequest, slug: str, consultation_id: int, section_id: int) -> HttpResponse:
+    project, _role, consultation = get_consultation_for_user(
+        request.user, slug, consultation_id, "consultations.manage"
+    )
+    section = Section.objects.filter(consultation=consultation, pk=section_id).first()
+    if section is None:
+        messages.error(request, _("That section has already been removed."))
+    else:
+        section.consultation = consultation
+        try:
+            services.section_remove(user=actor(request), section=section)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Section removed, with its questions."))
+    return redirect("consultations:build", project.slug, consultation.pk)
+
+
+@require_POST
 def consultation_open(request: HttpRequest, slug: str, consultation_id: int) -> HttpResponse:
     _project, _role, consultation = get_consultation_for_user(
         request.user, slug, consultation_id, "consultations.manage"
