@@ -75,3 +75,4 @@ bench: $(VENV)/.test-installed messages
 	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/foundation.py
 	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/decisions.py
 	$(BIN)/python benchmarks/pb.py
+	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/listening.py
