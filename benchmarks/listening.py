@@ -33,7 +33,6 @@ import io
 import json
 import os
 import random
-import re
 import secrets
 import socket
 import statistics
@@ -129,25 +128,8 @@ def seed(fraction: float) -> tuple[float, str]:
 
 def collect_static() -> None:
     """`copro collectstatic`, as a deployment runs it (the production storage needs its manifest)."""
-    from django.conf import settings
     from django.core.management import call_command
 
-    # Vendored scripts that name a source map not vendored with them stop the production storage's
-    # post-processing: stand in an empty map (in a temporary folder, not the source tree) and say so.
-    stand_ins = Path(tempfile.mkdtemp(prefix="copro-bench-static-"))
-    for script in (ROOT / "copro" / "static").rglob("*.js"):
-        found = re.search(r"sourceMappingURL=([\w.-]+)\s*$", script.read_text(errors="replace"))
-        if found and not (script.parent / found[1]).exists():
-            relative = script.parent.relative_to(ROOT / "copro" / "static") / found[1]
-            print(
-                f"  warning: {script.relative_to(ROOT)} names {found[1]}, which is missing; "
-                "`copro collectstatic` fails in production until it is vendored or the comment removed. "
-                "Using an empty stand-in for the benchmark."
-            )
-            (stand_ins / relative).parent.mkdir(parents=True, exist_ok=True)
-            (stand_ins / relative).write_text('{"version":3,"sources":[],"mappings":""}')
-    if any(stand_ins.iterdir()):
-        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, stand_ins]
     call_command("collectstatic", interactive=False, verbosity=0)
 
 

@@ -210,7 +210,9 @@ class Answer(Hideable):
     class Meta:
         indexes = [
             models.Index(fields=["consultation", "question", "choice", "number"], name="answer_tally"),
-            models.Index(fields=["consultation", "channel", "question"], name="answer_tally_by_channel"),
+            models.Index(
+                fields=["consultation", "channel", "question", "choice", "number"], name="answer_tally_by_channel"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -402,7 +402,10 @@ def response_submit(
     if not checked.ok:
         raise AnswerErrors(checked.errors)
     claim_token(form_token)
-    if import_key and Response.objects.filter(consultation=consultation, import_key=import_key).exists():
+    # .exclude(import_key=""): the condition of the partial unique index, so SQLite uses it (else a scan).
+    if import_key and (
+        Response.objects.filter(consultation=consultation, import_key=import_key).exclude(import_key="").exists()
+    ):
         raise ValidationError(_("This row was imported before."), code="duplicate")
 
     response: Response | None = None

@@ -139,6 +139,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='answer',
-            index=models.Index(fields=['consultation', 'channel', 'question'], name='answer_tally_by_channel'),
+            index=models.Index(fields=['consultation', 'channel', 'question', 'choice', 'number'], name='answer_tally_by_channel'),
         ),
     ]
