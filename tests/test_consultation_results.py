@@ -293,6 +293,7 @@ def test_the_csv_export_has_one_row_per_response_with_answers_in_words(world, ha
         "drop_in",
         {hand.colour.pk: 1, hand.comment.pk: '=HYPERLINK("http://evil")', hand.transport.pk: [0, 3]},
         batch="@Ely drop-in",
+        hear_back=True,
     )
     response = world.client("facilitator").get(url(hand, "export", "csv"))
     assert response.status_code == 200
@@ -302,8 +303,8 @@ def test_the_csv_export_has_one_row_per_response_with_answers_in_words(world, ha
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     table = list(csv.reader(io.StringIO(text)))
     header = table[0]
-    assert header[:5] == ["receipt", "submitted at", "channel", "entered by", "batch"]
-    assert header[5:] == [
+    assert header[:6] == ["receipt", "submitted at", "channel", "entered by", "batch", "wants to hear back"]
+    assert header[6:] == [
         "Favourite colour",
         "How do you travel?",
         "Cycle lanes are safe",
@@ -328,6 +329,7 @@ def test_the_csv_export_has_one_row_per_response_with_answers_in_words(world, ha
     assert last["How do you travel?"] == "Bus; Car"
     assert last["entered by"] == world.facilitator.public_name
     assert last["channel"] == "Drop-in session"
+    assert (last["wants to hear back"], online["wants to hear back"]) == ("yes", "")
 
 
 def test_the_xlsx_export_opens_and_holds_every_response(world, hand):
@@ -336,7 +338,7 @@ def test_the_xlsx_export_opens_and_holds_every_response(world, hand):
     assert response["Content-Disposition"].endswith(f'-{timezone.localdate().isoformat()}.xlsx"')
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0][5] == "Favourite colour"
+    assert rows[0][6] == "Favourite colour"
     assert len(rows) == 7
     assert sorted(r[0] for r in rows[1:]) == sorted(Response.objects.values_list("receipt", flat=True))
 

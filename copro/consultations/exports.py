@@ -42,7 +42,7 @@ def export_columns(consultation: Consultation) -> tuple[list[str], list[Question
     """The header and the questions in column order: private "about you" questions last."""
     questions = questions_of(consultation)
     ordered = [q for q in questions if not q.private] + [q for q in questions if q.private]
-    header = [_("receipt"), _("submitted at"), _("channel"), _("entered by"), _("batch")]
+    header = [_("receipt"), _("submitted at"), _("channel"), _("entered by"), _("batch"), _("wants to hear back")]
     return header + [q.text for q in ordered], ordered
 
 
@@ -72,13 +72,14 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
     by_id = {q.pk: q for q in questions}
     channels = {k: str(v) for k, v in EntryChannel.choices}
     names: dict[int, str] = {}
+    yes = str(_("yes"))
     last = 0
     submitted = Response.objects.filter(consultation=consultation, status=ResponseStatus.SUBMITTED)
     while True:
         chunk = list(
             submitted.filter(id__gt=last)
             .order_by("id")
-            .values_list("id", "receipt", "submitted_at", "channel", "entered_by_id", "batch")[:CHUNK]
+            .values_list("id", "receipt", "submitted_at", "channel", "entered_by_id", "batch", "hear_back")[:CHUNK]
         )
         if not chunk:
             return
@@ -93,7 +94,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
             consultation=consultation, response_id__gte=first, response_id__lte=last
         ).values_list("response_id", "question_id", "choice", "number", "text", "lat", "lng", named=True):
             grouped.setdefault(answer.response_id, []).append(answer)
-        for pk, receipt, submitted_at, channel, entered_by, batch in chunk:
+        for pk, receipt, submitted_at, channel, entered_by, batch, hear_back in chunk:
             values = answers.from_rows(grouped.get(pk, []), by_id)
             when = timezone.localtime(submitted_at).strftime("%Y-%m-%d %H:%M") if submitted_at else ""
             yield [
@@ -102,6 +103,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
                 channels.get(channel, channel),
                 safe(names.get(entered_by, "")) if entered_by else "",
                 safe(batch),
+                yes if hear_back else "",
                 *(safe(cell(q, values.get(q.pk))) for q in questions),
             ]
 
