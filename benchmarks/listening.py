@@ -8,18 +8,19 @@ through the same middleware stack; see benchmarks/listening_wsgi.py).
 
 For each endpoint it measures, per round:
 - alone: one client, one request after another (the time a page takes to make), p50 and p95;
-- 50 clients: 50 threads with their own connections sending requests back to back, p50 and p95 of the
-  latency each client sees, requests per second, and errors (anything but a 200 is an error).
+- 50 users: 50 threads with their own connections, each sending a request every second (50 requests a
+  second offered), p50 and p95;
+- 50 flat out: 50 threads sending requests back to back (saturation), p50 and p95 of the latency each
+  client sees, requests per second, and errors (anything but a 200 is an error, in every mode).
 Endpoints: map data for random viewports at zooms 11-18 (each answer must hold at most 2,000 features),
 the results page of the 20,000-response consultation (and filtered to paper), the accessible pin list
 (page 1 and the last page), the consultations list, and the CSV export of all responses (signed in as the
 facilitator; full download, timed alone). Figures are medians of 3 rounds, with ratios to the baseline,
 and PASS/FAIL against the issue's targets. Routes that do not exist yet are skipped with a message.
 
-With 50 clients on 2 cores, latency is mostly queueing: n clients waiting on 3 workers see about
-n x (time per request) / cores. Even the bare view cannot answer in 100 ms at p95 there, so the latency
-targets are judged on the "alone" figures and the 50-client run is judged on errors and its ratio to the
-baseline; both are printed.
+With 50 clients flat out on 2 cores, latency is mostly queueing: n clients waiting on 3 workers see about
+n x (time per request) / cores, so that run is judged on errors and its ratio to the baseline. The latency
+targets are judged alone and with 50 users each asking once a second.
 
 Run: `make bench`, or `COPRO_VAR_DIR=$(mktemp -d) .venv/bin/python benchmarks/listening.py`. With
 DATABASE_URL (an empty PostgreSQL database) it runs twice: on SQLite, then on PostgreSQL.
@@ -73,6 +74,10 @@ ROUNDS = 3
 CLIENTS = 50
 ALONE_REQUESTS = 30  # per endpoint per round, one client
 CONCURRENT_REQUESTS = 400  # per endpoint per round, shared by the 50 clients
+# 50 people using the site at once, each asking for a page every second (a brisk reader): 50 requests a
+# second offered in all, for 6 seconds per endpoint per round.
+PACE = 1.0
+PACED_SECONDS = 6.0
 CSV_RUNS = 3  # per round
 MAX_FEATURES = 2000
 TARGETS = {"map": 0.100, "results": 0.200, "list": 0.100}  # p95, seconds
@@ -327,6 +332,47 @@ def concurrent(port: int, endpoint: Endpoint, n: int, clients: int) -> Sample:
     return sample
 
 
+def paced(port: int, endpoint: Endpoint, clients: int, interval: float, duration: float) -> Sample:
+    """`clients` people at once, each sending a request every `interval` seconds (starting at random
+    moments in the first interval); a person whose page is slower than the interval asks again at once."""
+    sample = Sample()
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+    began = [0.0]
+
+    def client(k: int) -> None:
+        conn = connect(port)
+        times, errors = [], []
+        start.wait()
+        next_at = began[0] + random.Random(k).uniform(0, interval)
+        i = k
+        while next_at < began[0] + duration:
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            path = endpoint.urls[i % len(endpoint.urls)]
+            i += clients
+            status, _body, seconds = fetch(conn, path, endpoint.cookie)
+            times.append(seconds)
+            if status != 200:
+                errors.append(f"{status} {path}")
+            next_at += interval
+        conn.close()
+        with lock:
+            sample.times.extend(times)
+            sample.errors.extend(errors)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    began[0] = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    sample.wall = time.perf_counter() - began[0]
+    return sample
+
+
 def csv_download(port: int, path: str, cookie: str) -> tuple[float, int, str | None]:
     """Seconds for the whole export, its number of lines, and a problem if any."""
     status, body, seconds = fetch(connect(port), path, cookie)
@@ -414,10 +460,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"round {number}…", flush=True)
             for endpoint in measured:
                 one = alone(port, endpoint, ALONE_REQUESTS, check=number == 1)
+                users = paced(port, endpoint, CLIENTS, PACE, PACED_SECONDS)
                 many = concurrent(port, endpoint, CONCURRENT_REQUESTS, CLIENTS)
-                errors[endpoint.name] += one.errors + many.errors
+                errors[endpoint.name] += one.errors + users.errors + many.errors
                 rounds[endpoint.name].append(
-                    {"p50": one.p50, "p95": one.p95, "c50": many.p50, "c95": many.p95, "rate": many.rate}
+                    {
+                        "p50": one.p50,
+                        "p95": one.p95,
+                        "u50": users.p50,
+                        "u95": users.p95,
+                        "c50": many.p50,
+                        "c95": many.p95,
+                        "rate": many.rate,
+                    }
                 )
             if export:
                 for _ in range(CSV_RUNS):
@@ -441,28 +496,34 @@ def report_table(
 
     base = measured[0].name
     base_p95, base_c95 = median_of(base, "p95"), median_of(base, "c95")
-    print(f"\nMedians of {len(rounds[base])} rounds. alone: 1 client; 50 clients: {CLIENTS} at once. Times in ms.")
-    header = (
-        f"{'endpoint':30} {'p50':>7} {'p95':>7} {'x base':>7} │ {'p50':>7} {'p95':>7} {'x base':>7} "
-        f"{'req/s':>6} {'errors':>6} │ {'target':>6} {'alone':>5} {'50 cl.':>6}"
+    print(
+        f"\nMedians of {len(rounds[base])} rounds. Times in ms. alone: 1 client, back to back; "
+        f"50 users: {CLIENTS} clients each asking every {PACE:.0f} s; "
+        f"50 flat out: {CLIENTS} clients back to back (saturation)."
     )
-    print(f"{'':30} {'──── alone ────':^23} │ {'──────────── 50 clients ────────────':^38} │")
+    header = (
+        f"{'endpoint':30} {'p50':>7} {'p95':>7} {'x base':>7} │ {'p50':>7} {'p95':>7} │ {'p50':>7} {'p95':>7} "
+        f"{'x base':>7} {'req/s':>6} {'errors':>6} │ {'target':>6} {'alone':>5} {'users':>5}"
+    )
+    print(f"{'':30} {'──── alone ────':^23} │ {'50 users':^15} │ {'──────── 50 flat out ────────':^38} │")
     print(header)
     failures = 0
     for endpoint in measured:
         name = endpoint.name
-        p95a, p95c = median_of(name, "p95"), median_of(name, "c95")
+        p95a, p95u, p95c = median_of(name, "p95"), median_of(name, "u95"), median_of(name, "c95")
         target = endpoint.target
-        verdict_alone = verdict_many = ""
+        verdict_alone = verdict_users = ""
         if target is not None:
             verdict_alone = "PASS" if p95a < target else "FAIL"
-            verdict_many = "PASS" if p95c < target else "FAIL"
+            verdict_users = "PASS" if p95u < target else "FAIL"
             failures += verdict_alone == "FAIL"
+            failures += verdict_users == "FAIL"
         print(
             f"{name:30} {ms(median_of(name, 'p50')):>7} {ms(p95a):>7} {p95a / base_p95:7.1f} │ "
+            f"{ms(median_of(name, 'u50')):>7} {ms(p95u):>7} │ "
             f"{ms(median_of(name, 'c50')):>7} {ms(p95c):>7} {p95c / base_c95:7.1f} "
             f"{median_of(name, 'rate'):6.0f} {len(errors[name]):6} │ "
-            f"{ms(target) if target else '':>6} {verdict_alone:>5} {verdict_many:>6}"
+            f"{ms(target) if target else '':>6} {verdict_alone:>5} {verdict_users:>5}"
         )
     for endpoint in measured:
         if endpoint.check:
@@ -487,8 +548,8 @@ def report_table(
         for problem in sorted(set(problems))[:5]:
             print(f"  {name}: {problem} (x{problems.count(problem)})")
     print(
-        "Latency targets (map < 100 ms, results < 200 ms, lists < 100 ms at p95) are judged on 'alone'; "
-        "'50 clients' shows queueing on 2 cores (compare with the baseline's own p95 there)."
+        "Latency targets (map < 100 ms, results < 200 ms, lists < 100 ms at p95) are judged alone and with 50 users; "
+        "'50 flat out' shows saturation on 2 cores (compare with the baseline's own p95 there); errors count in all."
     )
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(f"load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores (others' work skews figures)")
