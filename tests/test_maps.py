@@ -580,3 +580,168 @@ def test_rate_limit_on_pins(world, the_map, settings):
     assert statuses == [302, 302, 429]
     assert Pin.objects.count() == 2
     assert client_for(world.expert).get(url("detail", the_map)).status_code == 200
+
+
+# --- Numbers in requests: only plain ASCII digits of a sane length ------------------------------------
+
+# '²' and '①' pass str.isdigit() but int() refuses them; '٣' (Arabic-Indic three) is a digit int() accepts
+# but is no id anyone typed; 5,000 digits is more than int() will read; 30 nines is more than the database
+# holds (SQLite raises OverflowError on it).
+BAD_NUMBERS = ["²", "①", "٣", "9" * 5000, "9" * 30, str(2**63), "-1", "0", " 1", "1.0"]
+NOT_IDS = [b for b in BAD_NUMBERS if b != " 1"]  # forms and services strip spaces: " 1" names id 1
+
+
+@pytest.mark.parametrize(
+    ("param", "bad"),
+    [("category", b) for b in BAD_NUMBERS] + [("zoom", b) for b in BAD_NUMBERS if b != "0"] + [("zoom", "23")],
+)  # zoom 0 is the whole world: a good zoom
+def test_the_data_endpoint_refuses_a_number_that_is_not_one_with_a_400(world, the_map, param, bad):
+    response = world.client("anonymous").get(url("data", the_map), {"bbox": IN_CARDIFF, param: bad})
+    assert response.status_code == 400
+    assert param in response.json()["error"]
+
+
+def test_the_data_endpoint_still_takes_good_numbers(world, the_map):
+    pins(the_map, 3)
+    response = world.client("anonymous").get(
+        url("data", the_map), {"bbox": IN_CARDIFF, "zoom": "0", "category": category(the_map).pk}
+    )
+    assert response.status_code == 200 and response.json()["total"] == 3
+    # A category that does not exist (but could) shows nothing rather than failing.
+    response = world.client("anonymous").get(url("data", the_map), {"bbox": IN_CARDIFF, "category": 2**63 - 1})
+    assert response.status_code == 200 and response.json()["total"] == 0
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+@pytest.mark.parametrize("page_name", ["detail", "pins"])
+def test_the_list_pages_ignore_a_category_that_is_not_a_number_but_keep_the_words(world, the_map, page_name, bad):
+    pins(the_map, 2)
+    response = world.client("anonymous").get(url(page_name, the_map), {"category": bad, "q": "Pin 1"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Pin 1 " in page and "Pin 0 " not in page  # the words still filter; the bad category is ignored
+
+
+@pytest.mark.parametrize("bad", NOT_IDS)
+@pytest.mark.parametrize("persona", ["participant", "facilitator"])
+def test_a_pin_with_a_place_that_is_not_a_number_is_refused_with_a_clear_message(world, the_map, persona, bad):
+    form = "pin_create" if persona == "participant" else "enter"
+    data = {"category": category(the_map).pk, "text": "The crossing is dangerous", "place": bad, "channel": "paper"}
+    response = world.client(persona).post(url(form, the_map), data)
+    assert response.status_code == 400
+    assert "Choose one of this map" in response.content.decode()
+    assert not Pin.objects.exists()
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+def test_a_pin_with_a_category_that_is_not_a_number_is_refused_with_a_clear_message(world, the_map, bad):
+    response = post_pin(world.client("participant"), the_map, category=bad, location_text="Here")
+    assert response.status_code == 400
+    assert "Choose one of this map" in response.content.decode()
+    assert not Pin.objects.exists()
+
+
+@pytest.mark.parametrize("bad", [*NOT_IDS, 2**63, -5, 1.5, True, None])
+def test_the_pin_services_refuse_a_category_or_place_that_is_not_a_number(world, the_map, bad):
+    with pytest.raises(ValidationError) as error:
+        services.pin_create(user=world.participant, map=the_map, category_id=bad, text="t", location_text="x")
+    assert "category" in error.value.message_dict
+    if bad is None:
+        return  # no place is a good answer: the address was typed
+    with pytest.raises(ValidationError) as error:
+        services.pin_enter(
+            user=world.facilitator,
+            map=the_map,
+            channel="paper",
+            category_id=category(the_map).pk,
+            text="t",
+            place_id=bad,
+        )
+    assert "place" in error.value.message_dict
+    assert not Pin.objects.exists()
+
+
+def test_a_map_or_pin_number_too_large_for_the_database_is_a_404(world, the_map):
+    pin = pins(the_map, 1)[0]
+    huge = 10**30
+    client = world.client("anonymous")
+    base = f"/p/{the_map.project.slug}/maps/"
+    assert client.get(f"{base}{huge}/").status_code == 404
+    assert client.get(f"{base}{huge}/data.geojson", {"bbox": IN_CARDIFF}).status_code == 404
+    assert client.get(f"{base}{the_map.pk}/pins/{huge}/").status_code == 404
+    assert client.get(f"{base}{the_map.pk}/pins/{pin.pk}/").status_code == 200
+
+
+# --- Photos from modern phones (JPEG with a multi-picture section) ---------------------------------------
+
+
+def mpo() -> bytes:
+    """A JPEG with a second picture after it (MPO), as many phones now save, with a location in its EXIF."""
+    first = Image.new("RGB", (40, 20), "red")
+    first.putpixel((0, 0), (0, 0, 255))
+    second = Image.new("RGB", (40, 20), "green")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    gps_ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps_ifd[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps_ifd[ExifTags.GPS.GPSLatitude] = (51.0, 28.0, 54.0)
+    out = io.BytesIO()
+    first.save(out, format="MPO", save_all=True, append_images=[second], exif=exif)
+    return out.getvalue()
+
+
+def test_a_phone_photo_with_a_multi_picture_section_is_accepted_as_a_jpeg_without_metadata(
+    world, the_map, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    original = mpo()
+    before = Image.open(io.BytesIO(original))
+    assert before.format == "MPO" and getattr(before, "n_frames", 1) == 2  # really a multi-picture file
+    assert before.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    photo = SimpleUploadedFile("IMG_0002.jpg", original, content_type="image/jpeg")
+    response = post_pin(world.client("participant"), the_map, location_text="Here", photo=photo, photo_alt="A kerb")
+    assert response.status_code == 302
+    pin = Pin.objects.get()
+    assert pin.photo.name.endswith(".jpg")
+    with pin.photo.open("rb") as f:
+        stored = f.read()
+    after = Image.open(io.BytesIO(stored))
+    assert after.format == "JPEG" and getattr(after, "n_frames", 1) == 1  # the first picture, as a plain JPEG
+    assert after.size == (40, 20)
+    r, g, b = after.getpixel((20, 10))
+    assert r > 200 and g < 60  # the red first picture, not the green second one
+    assert dict(after.getexif()) == {}
+    assert b"PhoneMaker" not in stored and b"Exif" not in stored and b"MPF" not in stored
+
+
+# --- Two clicks on "add" ------------------------------------------------------------------------------
+
+
+def test_adding_the_same_category_or_place_twice_is_a_clear_message(world, the_map):
+    services.category_add(user=world.facilitator, map=the_map, name="Potholes")
+    with pytest.raises(ValidationError, match="already has a category"):
+        services.category_add(user=world.facilitator, map=the_map, name="Potholes")
+    services.place_add(user=world.facilitator, map=the_map, name="City Hall", lat=51.486, lng=-3.179)
+    with pytest.raises(ValidationError, match="already has a place"):
+        services.place_add(user=world.facilitator, map=the_map, name="City Hall", lat=51.486, lng=-3.179)
+    assert the_map.categories.filter(name="Potholes").count() == 1
+    assert the_map.places.filter(name="City Hall").count() == 1
+
+
+def test_a_double_click_that_races_past_the_check_is_a_clear_message_not_a_500(world, the_map, monkeypatch):
+    """Two requests both pass the exists() check; the second create hits the unique constraint."""
+    from django.db.models import QuerySet
+
+    services.category_add(user=world.facilitator, map=the_map, name="Potholes")
+    services.place_add(user=world.facilitator, map=the_map, name="City Hall", lat=51.486, lng=-3.179)
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # the other request has not committed yet
+    with pytest.raises(ValidationError, match="already has a category"):
+        services.category_add(user=world.facilitator, map=the_map, name="Potholes")
+    with pytest.raises(ValidationError, match="already has a place"):
+        services.place_add(user=world.facilitator, map=the_map, name="City Hall", lat=51.486, lng=-3.179)
+    monkeypatch.undo()
+    # The transaction is still usable, and nothing was added twice.
+    assert the_map.categories.filter(name="Potholes").count() == 1
+    assert the_map.places.filter(name="City Hall").count() == 1
+    response = world.client("facilitator").post(url("category_add", the_map), {"name": "Potholes"})
+    assert response.status_code == 400 and "already has a category" in response.content.decode()

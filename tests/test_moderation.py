@@ -496,3 +496,50 @@ def test_deleting_an_account_keeps_its_reports_but_not_who_filed_them(world):
     account_erase(user=world.outsider)
     report = Report.objects.get()
     assert report.reporter is None and report.reason == "Rude" and report.status == ReportStatus.OPEN
+
+
+# --- Comment counts follow what the public sees ---------------------------------------------------------
+
+
+def test_hiding_a_comment_takes_it_out_of_the_pins_count_and_unhiding_puts_it_back(world):
+    from copro.maps import services as maps_services
+
+    pin = a_pin(world.project, author=world.participant)
+    made = [
+        maps_services.comment_add(user=world.expert, pin=pin, text=f"Comment {n}", form_token=None) for n in range(3)
+    ]
+    pin.refresh_from_db()
+    assert pin.comment_count == 3
+
+    def count() -> int:
+        pin.refresh_from_db()
+        return pin.comment_count
+
+    hide = {"user": world.facilitator, "project": world.project, "kind": "comment", "object_id": made[0].pk}
+    services.content_hide(**hide, reason="Off topic")
+    assert count() == 2
+    services.content_hide(**hide, reason="Off topic")  # already hidden: nothing changes
+    assert count() == 2
+    services.content_unhide(**hide)
+    assert count() == 3
+    services.content_unhide(**hide)  # already shown: nothing changes
+    assert count() == 3
+    # Hiding a pin does not touch its comment count (its comments are not hidden one by one).
+    services.content_hide(user=world.facilitator, project=world.project, kind="pin", object_id=pin.pk, reason="x")
+    assert count() == 3
+    # The list shows the count of visible comments; the author still sees their own hidden comment on the page.
+    services.content_unhide(user=world.facilitator, project=world.project, kind="pin", object_id=pin.pk)
+    services.content_hide(**hide, reason="Off topic")
+    listing = world.client("anonymous").get(f"/p/{world.project.slug}/maps/{pin.map_id}/pins/").content.decode()
+    assert "2 comments" in listing
+    own_page = world.client("expert").get(f"/p/{world.project.slug}/maps/{pin.map_id}/pins/{pin.pk}/")
+    assert "Comment 0" in own_page.content.decode()
+
+
+def test_a_report_or_moderation_address_with_a_number_too_large_is_a_404(world):
+    huge = 10**30
+    assert world.client("outsider").get(report_url(world.project, "pin", huge)).status_code == 404
+    hide = world.client("facilitator").post(item_url(world.project, "pin", huge, "hide"), {"reason": "x"})
+    assert hide.status_code == 404
+    with pytest.raises(ValidationError):
+        services.report_create(project=world.project, kind="pin", object_id=huge, reason="rude")

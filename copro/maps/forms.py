@@ -73,9 +73,12 @@ class FilterForm(forms.Form):
         field.choices = [("", _("All categories"))] + [(c.pk, c.name) for c in categories]
 
     def values(self) -> tuple[int | None, str]:
-        if not self.is_valid():
+        """The category and words to filter by. A filter that cannot be read (a category that is not one of
+        the map's, words too long) is ignored on its own: the other still applies."""
+        if not self.is_bound:
             return None, ""
-        return self.cleaned_data["category"], self.cleaned_data["q"].strip()
+        self.is_valid()
+        return self.cleaned_data.get("category"), (self.cleaned_data.get("q") or "").strip()
 
 
 class PinForm(OnceForm):

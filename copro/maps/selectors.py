@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from copro.analysis import clustering
 from copro.core.permissions import TABLE, Role
+from copro.maps.access import parse_id, whole_number
 from copro.maps.models import Map, Pin
 
 MAX_FEATURES = 2000  # the most features one map response carries, however many pins are in view
@@ -37,10 +38,10 @@ def pins_for_list(map: Map, user: Any, role: Role, *, category: int | None = Non
 def parse_category(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
-    assert raw is not None
-    if not raw.isdigit():
+    category = parse_id(raw)
+    if category is None:
         raise BadViewport("category must be the number of one of the map's categories.")
-    return int(raw)
+    return category
 
 
 def parse_viewport(bbox: str | None, zoom: str | None) -> tuple[clustering.BBox, int]:
@@ -64,10 +65,10 @@ def parse_viewport(bbox: str | None, zoom: str | None) -> tuple[clustering.BBox,
     box = clustering.BBox(west=west, south=south, east=east, north=north)
     if zoom in (None, ""):
         return box, clustering.estimate_zoom(box)
-    assert zoom is not None
-    if not zoom.isdigit() or not 0 <= int(zoom) <= 22:
+    level = whole_number(zoom, max_digits=2)
+    if level is None or not 0 <= level <= 22:
         raise BadViewport("zoom must be a whole number from 0 to 22.")
-    return box, int(zoom)
+    return box, level
 
 
 def map_features(map: Map, box: clustering.BBox, zoom: int, category: int | None = None) -> dict[str, Any]:

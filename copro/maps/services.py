@@ -23,6 +23,7 @@ from copro.accounts.models import User
 from copro.core import activity
 from copro.core.forms import claim_token
 from copro.core.models import OFFLINE_ENTRY_CHANNELS, EntryChannel
+from copro.maps.access import parse_id
 from copro.maps.models import Agreement, Category, Comment, Map, MapStatus, Pin, Place
 from copro.projects.models import Project
 
@@ -34,7 +35,10 @@ NAME_MAX = 100
 PLACE_NAME_MAX = 200
 PHOTO_MAX_BYTES = 5 * 1024 * 1024  # 5 MB: a phone photo fits; a raw camera file does not
 PHOTO_MAX_PIXELS = 40_000_000  # 40 megapixels: decoding more would take too much memory on a small machine
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# What Pillow finds in the file -> the extension it is saved with. "MPO" is a JPEG followed by more pictures
+# (a depth map, a second lens), as many phones now save: its first picture is kept, as a plain JPEG.
+PHOTO_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
+SAVED_AS = {"MPO": "JPEG"}
 PLACES_IMPORT_MAX_LINES = 2000
 
 
@@ -200,10 +204,15 @@ def category_add(*, user: User, map: Map, name: str) -> Category:
         raise ValidationError(
             {"name": _("Give the category a name of at most %(max)d characters.") % {"max": NAME_MAX}}
         )
+    taken = ValidationError({"name": _("This map already has a category with that name.")})
     if map.categories.filter(name__iexact=name).exists():
-        raise ValidationError({"name": _("This map already has a category with that name.")})
+        raise taken
     position = map.categories.count()
-    return Category.objects.create(map=map, name=name, position=position)
+    try:
+        with transaction.atomic():  # a savepoint: a double click that passed the check together fails alone
+            return Category.objects.create(map=map, name=name, position=position)
+    except IntegrityError:
+        raise taken from None
 
 
 def _check_place(map: Map, name: str, lat: Any, lng: Any) -> str:
@@ -222,9 +231,14 @@ def _check_place(map: Map, name: str, lat: Any, lng: Any) -> str:
 @transaction.atomic
 def place_add(*, user: User, map: Map, name: str, lat: float, lng: float) -> Place:
     name = _check_place(map, name, lat, lng)
+    taken = ValidationError({"name": _("This map already has a place with that name.")})
     if map.places.filter(name__iexact=name).exists():
-        raise ValidationError({"name": _("This map already has a place with that name.")})
-    return Place.objects.create(map=map, name=name, lat=lat, lng=lng)
+        raise taken
+    try:
+        with transaction.atomic():  # a savepoint: a double click that passed the check together fails alone
+            return Place.objects.create(map=map, name=name, lat=lat, lng=lng)
+    except IntegrityError:
+        raise taken from None
 
 
 @dataclass
@@ -295,14 +309,16 @@ def photo_clean(upload: Any) -> ContentFile:
             width, height = image.size
             if width * height > PHOTO_MAX_PIXELS:
                 raise ValidationError({"photo": _("The photo is too large: the limit is 40 megapixels.")})
-            image.load()
+            image.load()  # the first picture only, for an MPO
             upright = ImageOps.exif_transpose(image)
-            if kind == "JPEG" and upright.mode not in ("RGB", "L"):
+            saved_as = SAVED_AS.get(kind, kind)
+            if saved_as == "JPEG" and upright.mode not in ("RGB", "L"):
                 upright = upright.convert("RGB")
             out = io.BytesIO()
-            options: dict[str, Any] = {"quality": 85} if kind in ("JPEG", "WEBP") else {"optimize": True}
-            # No exif=, icc_profile= or pnginfo= arguments: nothing of the original's metadata is written.
-            upright.save(out, format=kind, **options)
+            options: dict[str, Any] = {"quality": 85} if saved_as in ("JPEG", "WEBP") else {"optimize": True}
+            # No exif=, icc_profile=, pnginfo= or save_all= arguments: nothing of the original's metadata, and
+            # no second picture, is written.
+            upright.save(out, format=saved_as, **options)
     except ValidationError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
@@ -335,7 +351,8 @@ def _pin_create(
     if map.status != MapStatus.OPEN:
         raise ValidationError(_("This map is not open for pins."))
     errors: dict[str, str] = {}
-    category = Category.objects.filter(map=map, pk=category_id).first() if str(category_id).isdigit() else None
+    category_pk = parse_id(category_id.strip() if isinstance(category_id, str) else category_id)
+    category = Category.objects.filter(map=map, pk=category_pk).first() if category_pk is not None else None
     if category is None:
         errors["category"] = _("Choose one of this map's categories.")
     text = (text or "").strip()
@@ -348,7 +365,8 @@ def _pin_create(
         errors["location_text"] = _("Keep the address or description to %(max)d characters.") % {"max": LOCATION_MAX}
     place = None
     if place_id not in (None, ""):
-        place = Place.objects.filter(map=map, pk=place_id).first() if str(place_id).isdigit() else None
+        place_pk = parse_id(place_id.strip() if isinstance(place_id, str) else place_id)
+        place = Place.objects.filter(map=map, pk=place_pk).first() if place_pk is not None else None
         if place is None:
             errors["place"] = _("Choose one of this map's places.")
     if place is not None:

@@ -21,7 +21,7 @@ from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
 from copro.maps import selectors, services
-from copro.maps.access import can_see_hidden, get_map_for_user, get_pin_for_user, visible_maps
+from copro.maps.access import can_see_hidden, get_map_for_user, get_pin_for_user, parse_id, visible_maps
 from copro.maps.forms import (
     CategoryForm,
     CommentForm,
@@ -250,8 +250,9 @@ def _places(the_map: Map, place_q: str, chosen: str = "") -> list[Any]:
     if place_q:
         places = places.filter(name__icontains=place_q)
     found = list(places[:PLACES_SHOWN])
-    if chosen.isdigit() and all(str(p.pk) != chosen for p in found):
-        found += list(the_map.places.filter(pk=chosen))  # keep the chosen place in the list after an error
+    chosen_id = parse_id(chosen.strip())
+    if chosen_id is not None and all(p.pk != chosen_id for p in found):
+        found += list(the_map.places.filter(pk=chosen_id))  # keep the chosen place in the list after an error
     return found
 
 

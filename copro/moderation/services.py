@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,6 +92,21 @@ def _load_for_update(reportable: Reportable, project: Project, object_id: int) -
     return item
 
 
+def _count_comment(item: Any, kind: str, change: int) -> None:
+    """Keep the pin's comment count (shown in lists and exports) to the comments the public sees.
+
+    Called only when a comment's state really changes. The pin's own page lists the comment rows
+    themselves, so the author still sees their hidden comment there, marked as hidden.
+    """
+    if kind != "comment":
+        return
+    pins = apps.get_model("maps.Pin")._default_manager.filter(pk=item.pin_id)
+    if change < 0:
+        pins.filter(comment_count__gt=0).update(comment_count=F("comment_count") - 1)
+    else:
+        pins.update(comment_count=F("comment_count") + 1)
+
+
 def _tell_author(
     *, reportable: Reportable, item: Any, project: Project, template: str, context: dict[str, Any]
 ) -> None:
@@ -136,6 +153,7 @@ def content_hide(*, user: User, project: Project, kind: str, object_id: int, rea
     item.hidden_reason = reason
     item.hidden_by = user
     item.save(update_fields=["hidden_at", "hidden_reason", "hidden_by"])
+    _count_comment(item, kind, -1)
     reports = _resolve(project, kind, object_id, ReportStatus.HIDDEN, user)
     activity.record(
         verb="moderation.hidden",
@@ -183,6 +201,7 @@ def content_unhide(*, user: User, project: Project, kind: str, object_id: int) -
     item.hidden_reason = ""
     item.hidden_by = None
     item.save(update_fields=["hidden_at", "hidden_reason", "hidden_by"])
+    _count_comment(item, kind, +1)
     activity.record(
         verb="moderation.unhidden",
         actor=user,
