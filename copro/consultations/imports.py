@@ -7,6 +7,11 @@ never one per response (the log is a hash chain: every append waits for the one 
 
 An imported row is identified by a hash of the consultation and the row's normalised content
 (`import_key`, unique per consultation), so importing the same file again adds nothing twice.
+
+Every imported file is kept as an `ImportRun` (for the list of recent imports). A file of up to
+IMPORT_NOW_ROWS rows is imported during the request (`import_now`); a bigger one is saved and imported by
+a background task (`import_queue`, then tasks.import_run -> `process_run`), which writes its progress
+after every committed lot of ROWS_PER_TRANSACTION rows and its report at the end.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,14 +32,25 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from copro.accounts.models import User
-from copro.consultations import services
-from copro.consultations.models import SCALE_LABELS, Consultation, Question, QuestionKind, Response
+from copro.consultations import answers, services, tasks
+from copro.consultations.models import (
+    SCALE_LABELS,
+    Consultation,
+    ImportRun,
+    ImportStatus,
+    Question,
+    QuestionKind,
+    Response,
+)
 from copro.consultations.results import questions_of
 from copro.core import activity
 from copro.core.models import OFFLINE_ENTRY_CHANNELS, ActivityEntry, EntryChannel, Visibility
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MB: about 20,000 rows of a 30-question form
 ROWS_PER_TRANSACTION = 500  # commit every 500 rows, so other writers never wait long for the database
+# Files with up to this many data rows are imported during the request, with the report shown at once;
+# bigger ones by a background task (tasks.import_run), whose page shows its progress.
+IMPORT_NOW_ROWS = 500
 EXTRA_COLUMNS = ("channel", "batch", "date", "hear_back", "ref")
 YES = {"yes", "y", "true", "1", "x", "ie", "do"}  # "ie"/"do": yes in Welsh
 NO = {"no", "n", "false", "0", "na", "naddo", ""}
@@ -124,6 +140,15 @@ class Report:
     def balanced(self) -> bool:
         return self.read == self.imported + len(self.duplicates) + len(self.bad)
 
+    def mark(self) -> tuple[int, ...]:
+        """Where the report stands now, to go back to with rewind() if what follows is rolled back."""
+        return (self.read, self.imported, self.blank, len(self.duplicates), len(self.bad))
+
+    def rewind(self, mark: tuple[int, ...]) -> None:
+        self.read, self.imported, self.blank, duplicates, bad = mark
+        del self.duplicates[duplicates:]
+        del self.bad[bad:]
+
     def summary(self) -> dict[str, int]:
         return {
             "read": self.read,
@@ -210,8 +235,9 @@ def _option(question: Question, given: str) -> int | None:
     for index, choice in enumerate(question.choices):
         if _norm(choice) == text:
             return index
-    if text.isdigit() and 1 <= int(text) <= len(question.choices):
-        return int(text) - 1
+    number = answers.small_int(text)
+    if number is not None and 1 <= number <= len(question.choices):
+        return number - 1
     return None
 
 
@@ -255,8 +281,9 @@ def parse_value(
             indexes.append(index)
         return indexes, None
     if kind == QuestionKind.SCALE:
-        if given.isdigit() and 1 <= int(given) <= 5:
-            return int(given), None
+        number = answers.small_int(given)
+        if number is not None and 1 <= number <= 5:
+            return number, None
         number = (scale_words if scale_words is not None else _scale_words()).get(_norm(given))
         if number is None:
             return None, _("“%(value)s” is not on the scale: use 1 to 5 or the words, such as “Agree”.") % {
@@ -317,32 +344,47 @@ def template_header(consultation: Consultation) -> list[str]:
     return [q.text for q in questions_of(consultation)] + ["channel", "batch", "date", "hear_back"]
 
 
-def import_csv(*, user: User, consultation: Consultation, data: bytes, batch: str = "") -> Report:
-    """Import every good row, list every bad one with its reasons. Each row is checked with the same rules
-    as a response typed in (via services.response_submit), inside its own savepoint."""
-    report = Report()
+@dataclass
+class ParsedFile:
+    """A file whose header has been read: what import_rows needs, and what the report says so far."""
+
+    text: str
+    header: list[str]
+    rows: list[list[str]]  # the data rows (everything after the header), blank ones included
+    columns: Columns
+    questions: list[Question]
+
+
+def read_upload(consultation: Consultation, data: bytes) -> tuple[Report, ParsedFile | None]:
+    """Decode an uploaded file and read its header. A fatal report (nothing can be imported) comes
+    with no ParsedFile."""
     try:
         text = decode(data)
     except ValidationError as error:
-        report.problems.extend(error.messages)
-        report.fatal = True
-        return report
+        return Report(problems=list(error.messages), fatal=True), None
+    return read_text(consultation, text)
+
+
+def read_text(consultation: Consultation, text: str) -> tuple[Report, ParsedFile | None]:
+    """Split the decoded file into rows and match its first row to the questions. The report holds the
+    problems with the whole file; it is fatal if nothing could be imported."""
+    report = Report()
     try:
         lines = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as error:
         report.problems.append(_("The file could not be read as CSV: %(error)s.") % {"error": error})
         report.fatal = True
-        return report
+        return report, None
     if consultation.status == "draft":
         report.problems.append(_("This consultation has not opened yet."))
         report.fatal = True
-        return report
-    questions = questions_of(consultation)
+        return report, None
     if not lines:
         report.problems.append(_("The file is empty."))
         report.fatal = True
-        return report
+        return report, None
     header = lines[0]
+    questions = questions_of(consultation)
     columns = map_header(header, questions)
     report.problems.extend(columns.problems)
     if not columns.questions:
@@ -350,16 +392,24 @@ def import_csv(*, user: User, consultation: Consultation, data: bytes, batch: st
             _("No column matches a question: the first row must hold the questions' text or codes such as q12.")
         )
         report.fatal = True
-        return report
+        return report, None
+    return report, ParsedFile(text=text, header=header, rows=lines[1:], columns=columns, questions=questions)
+
+
+def import_rows(
+    *, user: User, consultation: Consultation, parsed: ParsedFile, report: Report, batch: str = ""
+) -> Iterator[int]:
+    """Import the file's rows ROWS_PER_TRANSACTION at a time, each lot in one transaction, adding to
+    `report`. Yields the number of data rows checked after each lot is committed (for progress)."""
     places: dict[str, tuple[float, float]] = {}
     if consultation.map is not None:
-        rows = consultation.map.places.values_list("name", "lat", "lng")
-        places = {_norm(name): (lat, lng) for name, lat, lng in rows}
+        found = consultation.map.places.values_list("name", "lat", "lng")
+        places = {_norm(name): (lat, lng) for name, lat, lng in found}
     context = _RowContext(
-        columns=columns,
-        header_length=len(header),
+        columns=parsed.columns,
+        header_length=len(parsed.header),
         places=places,
-        texts={q.pk: q.text for q in questions},
+        texts={q.pk: q.text for q in parsed.questions},
         batch=batch.strip()[:100],
         scale_words=_scale_words(),
         # Rows imported before, read once: re-importing 20,000 rows then costs one query, not 20,000.
@@ -369,18 +419,20 @@ def import_csv(*, user: User, consultation: Consultation, data: bytes, batch: st
             .values_list("import_key", flat=True)
         ),
     )
-
-    pending: list[tuple[int, list[str]]] = []
-    for number, row in enumerate(lines[1:], 2):
-        if not any(c.strip() for c in row):
-            report.blank += 1
-            continue
-        report.read += 1
-        pending.append((number, row))
-    for start in range(0, len(pending), ROWS_PER_TRANSACTION):
+    rows = parsed.rows
+    for start in range(0, len(rows), ROWS_PER_TRANSACTION):
         with transaction.atomic():
-            for number, row in pending[start : start + ROWS_PER_TRANSACTION]:
+            for number, row in enumerate(rows[start : start + ROWS_PER_TRANSACTION], start + 2):
+                if not any(c.strip() for c in row):
+                    report.blank += 1
+                    continue
+                report.read += 1
                 _import_row(user, consultation, context, row, number, report)
+        yield min(start + ROWS_PER_TRANSACTION, len(rows))
+
+
+def record_imported(user: User, consultation: Consultation, report: Report) -> None:
+    """The one activity entry for an imported file, with its counts."""
     activity.record(
         verb="consultations.imported",
         actor=user,
@@ -389,7 +441,146 @@ def import_csv(*, user: User, consultation: Consultation, data: bytes, batch: st
         visibility=Visibility.STAFF,
         data=report.summary(),
     )
+
+
+def import_csv(*, user: User, consultation: Consultation, data: bytes, batch: str = "") -> Report:
+    """Import every good row, list every bad one with its reasons. Each row is checked with the same rules
+    as a response typed in (via services.response_submit), inside its own savepoint."""
+    report, parsed = read_upload(consultation, data)
+    if parsed is None:
+        return report
+    for _done in import_rows(user=user, consultation=consultation, parsed=parsed, report=report, batch=batch):
+        pass
+    record_imported(user, consultation, report)
     return report
+
+
+# --- Import runs: one per file, big ones imported in the background ---------------------------------
+
+
+def import_now(
+    *, user: User, consultation: Consultation, parsed: ParsedFile, report: Report, file_name: str, batch: str = ""
+) -> ImportRun:
+    """Import a small file during the request; the run is kept (finished) for the list of recent imports."""
+    started = timezone.now()
+    for _rows in import_rows(user=user, consultation=consultation, parsed=parsed, report=report, batch=batch):
+        pass
+    with transaction.atomic():
+        record_imported(user, consultation, report)
+        now = timezone.now()
+        return ImportRun.objects.create(
+            consultation=consultation,
+            uploaded_by=user,
+            file_name=file_name[:255],
+            batch=batch.strip()[:100],
+            status=ImportStatus.DONE,
+            rows_total=len(parsed.rows),
+            rows_done=len(parsed.rows),
+            report=report_to_data(report),
+            started_at=started,
+            updated_at=now,
+            finished_at=now,
+        )
+
+
+@transaction.atomic
+def import_queue(
+    *, user: User, consultation: Consultation, parsed: ParsedFile, file_name: str, batch: str = ""
+) -> ImportRun:
+    """Save the file as a run and queue the task that imports it (tasks.import_run). The task is queued in
+    the same transaction, so there is never a run without its task or a task without its run."""
+    run = ImportRun.objects.create(
+        consultation=consultation,
+        uploaded_by=user,
+        file_name=file_name[:255],
+        text=parsed.text,
+        batch=batch.strip()[:100],
+        rows_total=len(parsed.rows),
+    )
+    tasks.import_run.enqueue(run_id=run.pk)
+    return run
+
+
+def process_run(run: ImportRun) -> Report:
+    """Import a run's file (the run already marked running), writing progress after every committed lot.
+
+    On an unexpected error the run is marked failed with a report of the lots that were committed (they
+    stay imported: importing the same file again adds only what is missing), and the error is raised again.
+    """
+    consultation = Consultation.objects.select_related("project", "map").get(pk=run.consultation_id)
+    user = User.objects.get(pk=run.uploaded_by_id)
+    with translation.override(user.preferred_language or None):  # reasons in the uploader's language
+        report, parsed = read_text(consultation, run.text)
+        if parsed is None:
+            _finish(run, consultation, ImportStatus.FAILED, report, error=" ".join(report.problems))
+            return report
+        committed = report.mark()
+        rows = import_rows(user=user, consultation=consultation, parsed=parsed, report=report, batch=run.batch)
+        try:
+            for rows_done in rows:
+                committed = report.mark()
+                ImportRun.objects.filter(pk=run.pk).update(rows_done=rows_done, updated_at=timezone.now())
+        except Exception as error:
+            report.rewind(committed)  # the lot that failed was rolled back: its rows are not in
+            detail = f"{type(error).__name__}: {error}"[:2000]
+            _finish(
+                run, consultation, ImportStatus.FAILED, report, error=detail, user=user if report.imported else None
+            )
+            raise
+        _finish(run, consultation, ImportStatus.DONE, report, user=user)
+    return report
+
+
+@transaction.atomic
+def _finish(
+    run: ImportRun,
+    consultation: Consultation,
+    status: str,
+    report: Report,
+    *,
+    error: str = "",
+    user: User | None = None,
+) -> None:
+    """The run's final state, its report and (for a file that was read) its one activity entry, together.
+    The file's text is emptied: its responses are in the database now."""
+    now = timezone.now()
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=status,
+        report=report_to_data(report),
+        rows_done=report.read + report.blank,
+        error=error,
+        text="",
+        updated_at=now,
+        finished_at=now,
+    )
+    if user is not None:
+        record_imported(user, consultation, report)
+
+
+def report_to_data(report: Report) -> dict[str, Any]:
+    """The report as plain data, for ImportRun.report (JSON)."""
+    return {
+        "problems": list(report.problems),
+        "read": report.read,
+        "imported": report.imported,
+        "duplicates": list(report.duplicates),
+        "bad": [{"number": b.number, "reasons": list(b.reasons)} for b in report.bad],
+        "blank": report.blank,
+        "fatal": report.fatal,
+        "summary": report.summary(),
+    }
+
+
+def report_from_data(data: Mapping[str, Any]) -> Report:
+    return Report(
+        problems=list(data.get("problems", [])),
+        read=int(data.get("read", 0)),
+        imported=int(data.get("imported", 0)),
+        duplicates=[int(n) for n in data.get("duplicates", [])],
+        bad=[BadRow(int(b["number"]), list(b["reasons"])) for b in data.get("bad", [])],
+        blank=int(data.get("blank", 0)),
+        fatal=bool(data.get("fatal", False)),
+    )
 
 
 @dataclass

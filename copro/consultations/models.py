@@ -217,3 +217,44 @@ class Answer(Hideable):
 
     def __str__(self) -> str:
         return f"answer {self.pk}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Stopped by an error")
+
+
+class ImportRun(models.Model):
+    """One CSV file imported by a member of staff. Big files are imported by a background task
+    (copro/consultations/tasks.py), which keeps `rows_done` up to date so the run's page shows progress.
+
+    `text` holds the decoded file until the run finishes, then is emptied: the responses are in the
+    database by then, and a second copy of what people wrote should not be kept."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="import_runs")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)  # files are limited to 5 MB (imports.MAX_BYTES)
+    batch = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)  # data rows in the file (the header not counted)
+    rows_done = models.PositiveIntegerField(default=0)  # data rows checked so far
+    report = models.JSONField(default=dict, blank=True)  # imports.report_to_data(...)
+    error = models.TextField(blank=True)  # why the run stopped, when it failed
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)  # the last progress written
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["consultation", "-created_at"], name="import_run_recent")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)

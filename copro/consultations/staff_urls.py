@@ -13,6 +13,7 @@ urlpatterns: list = [
     path(ONE + "export.<str:fmt>", staff_views.export, name="export"),
     path(ONE + "enter/", staff_views.enter, name="enter"),
     path(ONE + "import/", staff_views.import_page, name="import"),
+    path(ONE + "import/<int:run_id>/", staff_views.import_run_page, name="import_run"),
     path(ONE + "import/template.csv", staff_views.import_template, name="import_template"),
     path(ONE + "responses/", staff_views.responses, name="responses"),
 ]

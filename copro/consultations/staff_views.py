@@ -7,6 +7,7 @@ imports.py (which calls services.response_submit).
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from typing import Any
 from urllib.parse import urlencode
@@ -14,10 +15,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from copro.consultations import answers, exports, imports, results, services
@@ -26,6 +28,8 @@ from copro.consultations.models import (
     SCALE_LABELS,
     Answer,
     Consultation,
+    ImportRun,
+    ImportStatus,
     Question,
     QuestionKind,
     Response,
@@ -60,6 +64,10 @@ def _staff_links(project: Project, role: Role, consultation: Consultation) -> li
             (_("Reach: online and offline, week by week"), reverse("consultations:reach", args=args)),
             (_("Download all responses (CSV)"), reverse("consultations:export", args=[*args, "csv"])),
             (_("Download all responses (Excel)"), reverse("consultations:export", args=[*args, "xlsx"])),
+            (
+                _("Download the 'about you' answers on their own (CSV, in random order)"),
+                reverse("consultations:export", args=[*args, ABOUT_YOU]),
+            ),
         ]
     return links
 
@@ -130,10 +138,20 @@ def text_answers(request: HttpRequest, slug: str, consultation_id: int, question
 # --- Export ------------------------------------------------------------------------------------------
 
 
+ABOUT_YOU = "about-you.csv"
+
+
 def export(request: HttpRequest, slug: str, consultation_id: int, fmt: str) -> HttpResponse | StreamingHttpResponse:
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in ("csv", "xlsx", ABOUT_YOU):
         raise Http404
     _project, _role, consultation = get_consultation_for_user(request.user, slug, consultation_id, MANAGE)
+    if fmt == ABOUT_YOU:
+        response = StreamingHttpResponse(
+            exports.csv_stream(consultation, exports.about_you_rows), content_type="text/csv; charset=utf-8"
+        )
+        name = exports.filename(consultation, "csv", "about-you")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     if fmt == "csv":
         response = StreamingHttpResponse(exports.csv_stream(consultation), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{exports.filename(consultation, "csv")}"'
@@ -315,22 +333,62 @@ def responses(request: HttpRequest, slug: str, consultation_id: int) -> HttpResp
 # --- Importing a CSV file --------------------------------------------------------------------------------
 
 
+# A run in progress that has written nothing for this long has probably stopped (no worker, or a worker
+# that was killed): its page stops refreshing itself and says so.
+IMPORT_STALLED = datetime.timedelta(minutes=10)
+RECENT_IMPORTS = 10
+
+
+def _recent_imports(consultation: Consultation) -> list[ImportRun]:
+    """The last 10 imports, with their counts but without their files or full reports (which can be big)."""
+    return list(
+        ImportRun.objects.filter(consultation=consultation)
+        .select_related("uploaded_by")
+        .defer("text", "report")
+        .annotate(summary=F("report__summary"))
+        .order_by("-created_at", "-id")[:RECENT_IMPORTS]
+    )
+
+
 def import_page(request: HttpRequest, slug: str, consultation_id: int) -> HttpResponse:
     project, role, consultation = get_consultation_for_user(request.user, slug, consultation_id, ENTER)
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
+    report = run = None
+    offer_leave_out = False
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        batch = form.cleaned_data["batch"]
         if upload.size > imports.MAX_BYTES:
             form.add_error("file", _("The file is too large: the limit is 5 MB. Split it into smaller files."))
         else:
-            report = imports.import_csv(
-                user=actor(request), consultation=consultation, data=upload.read(), batch=form.cleaned_data["batch"]
-            )
-            if report.fatal:
-                for problem in report.problems:
+            found, parsed = imports.read_upload(consultation, upload.read())
+            if parsed is None:  # nothing can be imported: say why at once, whatever the file's size
+                for problem in found.problems:
                     form.add_error("file", problem)
-                report = None
+            elif len(parsed.rows) <= imports.IMPORT_NOW_ROWS:
+                run = imports.import_now(
+                    user=actor(request),
+                    consultation=consultation,
+                    parsed=parsed,
+                    report=found,
+                    file_name=upload.name or "",
+                    batch=batch,
+                )
+                report = found
+            elif found.problems and request.POST.get("leave_out") != "1":
+                # A big file takes minutes: say what is wrong with its first row now, not at the end.
+                for problem in found.problems:
+                    form.add_error("file", problem)
+                offer_leave_out = True
+            else:
+                run = imports.import_queue(
+                    user=actor(request),
+                    consultation=consultation,
+                    parsed=parsed,
+                    file_name=upload.name or "",
+                    batch=batch,
+                )
+                return redirect("consultations:import_run", project.slug, consultation.pk, run.pk)
     return page(
         request,
         "consultations/staff/import.html",
@@ -340,7 +398,38 @@ def import_page(request: HttpRequest, slug: str, consultation_id: int) -> HttpRe
         consultation=consultation,
         form=form,
         report=report,
+        run=run,
+        offer_leave_out=offer_leave_out,
+        import_now_rows=imports.IMPORT_NOW_ROWS,
+        recent=_recent_imports(consultation),
         questions=results.questions_of(consultation),
+    )
+
+
+def import_run_page(request: HttpRequest, slug: str, consultation_id: int, run_id: int) -> HttpResponse:
+    """One import: its progress while it runs (the page reloads itself every 3 seconds), then its report."""
+    project, role, consultation = get_consultation_for_user(request.user, slug, consultation_id, ENTER)
+    run = (
+        ImportRun.objects.filter(consultation=consultation, pk=run_id)
+        .select_related("uploaded_by")
+        .defer("text")
+        .first()
+    )
+    if run is None:
+        raise Http404
+    last_seen = run.updated_at or run.created_at
+    stalled = run.in_progress and last_seen < timezone.now() - IMPORT_STALLED
+    finished = run.status in (ImportStatus.DONE, ImportStatus.FAILED)
+    return page(
+        request,
+        "consultations/staff/import_run.html",
+        project,
+        role,
+        consultation=consultation,
+        run=run,
+        report=imports.report_from_data(run.report) if finished and run.report else None,
+        stalled=stalled,
+        refresh=run.in_progress and not stalled,
     )
 
 
