@@ -50,6 +50,7 @@ def survey(
         centre_lat=51.48,
         centre_lng=-3.18,
         created_by=facilitator,
+        status="open",
     )
     place = Place.objects.create(map=area, name="Canton Library", lat=51.481, lng=-3.2)
     c = services.consultation_create(

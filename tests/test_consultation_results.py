@@ -122,8 +122,9 @@ def test_the_results_page_shows_the_counts_and_percentages_worked_out_by_hand(wo
     assert "<script>alert(1)" not in html
     shown = Answer.objects.get(question=hand.comment, text__startswith="Great")
     assert reverse("moderation:report", args=[world.project.slug, "answer", shown.pk]) in html
-    # Every chart is an image with a name, next to its table.
-    assert html.count('role="img"') == 5
+    # Every chart is an image with a name, next to its table ("Your age" is withheld while open: 4 charts).
+    assert html.count('role="img"') == 4
+    assert "“About you” totals are published when the consultation has closed." in html
     assert f'aria-labelledby="chart-{hand.colour.pk}-title"' in html
 
 
@@ -155,19 +156,44 @@ def test_the_channel_filter_counts_only_that_channel(world, hand):
     assert "6 responses in all" in world.client("participant").get(url(hand) + "?channel=nonsense").content.decode()
 
 
-def test_private_questions_show_fewer_than_5_to_everyone_but_facilitators(world, hand):
-    html = world.client("participant").get(url(hand)).content.decode()
-    rows = rows_of(html, "The answers to “Your age”")
-    # Under 25: 1 person (suppressed); 25 to 64: 5 people; no shares, no total (they would give the 1 away).
-    assert rows == [["Under 25", "fewer than 5", "–"], ["25 to 64", "5", "–"], ["65 or over", "0", "–"]]
+def _age_section(html: str, hand) -> str:
     start = html.index(f'id="result-{hand.age.pk}-h"')
-    section = html[start : html.index("</section>", start)]
-    assert "Answered by" not in section  # the total would give the suppressed number away
-    assert "Answered by 6 people." in html  # (other questions still show theirs)
+    return html[start : html.index("</section>", start)]
+
+
+def test_about_you_totals_are_withheld_while_open_for_one_channel_and_below_10_responses(world, hand):
+    opened = world.client("participant").get(url(hand)).content.decode()
+    assert "published when the consultation has closed" in _age_section(opened, hand)
+    assert "The answers to “Your age”" not in opened
+    services.consultation_close(user=world.facilitator, consultation=hand.consultation)
+    closed = world.client("participant").get(url(hand)).content.decode()
+    assert "only when at least 10 people have responded" in _age_section(closed, hand)  # 6 responses
+    assert "The answers to “Your age”" not in closed
+    # Facilitators always see every figure.
     staff = world.client("facilitator").get(url(hand)).content.decode()
     assert rows_of(staff, "The answers to “Your age”") == [
         ["Under 25", "1", "17%"],
         ["25 to 64", "5", "83%"],
+        ["65 or over", "0", "0%"],
+    ]
+
+
+def test_private_questions_show_fewer_than_5_to_everyone_but_facilitators(world, hand):
+    for _ in range(4):
+        enter(hand, world.facilitator, "paper", {hand.colour.pk: 0, hand.age.pk: 1})
+    services.consultation_close(user=world.facilitator, consultation=hand.consultation)
+    html = world.client("participant").get(url(hand)).content.decode()
+    rows = rows_of(html, "The answers to “Your age”")
+    # Under 25: 1 person (suppressed); 25 to 64: 9 people; no shares, no total (they would give the 1 away).
+    assert rows == [["Under 25", "fewer than 5", "–"], ["25 to 64", "9", "–"], ["65 or over", "0", "–"]]
+    assert "Answered by" not in _age_section(html, hand)  # the total would give the suppressed number away
+    assert "Answered by 10 people." in html  # (other questions still show theirs)
+    one_channel = world.client("participant").get(url(hand) + "?channel=paper").content.decode()
+    assert "not for one channel" in _age_section(one_channel, hand)
+    staff = world.client("facilitator").get(url(hand)).content.decode()
+    assert rows_of(staff, "The answers to “Your age”") == [
+        ["Under 25", "1", "10%"],
+        ["25 to 64", "9", "90%"],
         ["65 or over", "0", "0%"],
     ]
 
@@ -311,8 +337,7 @@ def test_the_csv_export_has_one_row_per_response_with_answers_in_words(world, ha
         "Rank the improvements",
         "Anything else?",
         "Where is the problem?",
-        "Your age",  # the private question, last
-    ]
+    ]  # not "Your age": "about you" answers are never shown beside a person's other answers
     assert len(table) == 1 + 7
     by_receipt = {row[0]: dict(zip(header, row)) for row in table[1:]}
     online = by_receipt[Response.objects.get(channel="online").receipt]
@@ -320,7 +345,6 @@ def test_the_csv_export_has_one_row_per_response_with_answers_in_words(world, ha
     assert online["Rank the improvements"] == "1. Lighting; 2. Benches; 3. Bins"
     assert online["Cycle lanes are safe"] == "Agree"
     assert online["Where is the problem?"] == "51.5,-3.1"
-    assert online["Your age"] == "Under 25"
     assert online["entered by"] == ""
     assert online["channel"] == "Online"
     last = by_receipt[Response.objects.get(channel="drop_in").receipt]
@@ -330,6 +354,22 @@ def test_the_csv_export_has_one_row_per_response_with_answers_in_words(world, ha
     assert last["entered by"] == world.facilitator.public_name
     assert last["channel"] == "Drop-in session"
     assert (last["wants to hear back"], online["wants to hear back"]) == ("yes", "")
+
+
+def test_about_you_answers_export_on_their_own_with_nothing_to_join_them_to_a_response(world, hand):
+    response = world.client("facilitator").get(url(hand, "export", "about-you.csv"))
+    assert response.status_code == 200
+    assert "-about-you-" in response["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert table[0] == ["Your age"]
+    expected = sorted(
+        hand.age.choices[a.choice] for a in Answer.objects.filter(question=hand.age).order_by("response_id")
+    )
+    assert sorted(row[0] for row in table[1:]) == expected
+    assert len(expected) >= 2
+    receipts = set(Response.objects.values_list("receipt", flat=True))
+    assert not any(cell in receipts for row in table for cell in row)
+    assert world.client("participant").get(url(hand, "export", "about-you.csv")).status_code == 403
 
 
 def test_the_xlsx_export_opens_and_holds_every_response(world, hand):

@@ -163,8 +163,10 @@ def test_questions_are_checked_as_they_are_added(world):
         services.question_add(user=f, section=s, kind="ranking", text="Rank", choices=["Bus", "bus "])
     with pytest.raises(ValidationError, match="Link a map"):
         services.question_add(user=f, section=s, kind="location", text="Where?")
-    with pytest.raises(ValidationError, match="must be choices or a scale"):
+    with pytest.raises(ValidationError, match="must be single or multiple choice, or a scale"):
         services.question_add(user=f, section=s, kind="text", text="Tell us about you", private=True)
+    with pytest.raises(ValidationError, match="must be single or multiple choice, or a scale"):
+        services.question_add(user=f, section=s, kind="ranking", text="Rank", choices=["a", "b"], private=True)
     with pytest.raises(ValidationError, match="no options"):
         services.question_add(user=f, section=s, kind="scale", text="Agree?", choices=["a", "b"])
     with pytest.raises(ValidationError, match="question needs its text"):
@@ -760,3 +762,47 @@ def test_list_and_detail_pages_keep_a_constant_number_of_queries(world, persona,
         client.get(list_url)
     with django_assert_num_queries(small_detail):
         client.get(s.url())
+
+
+def test_a_section_cannot_depend_on_an_about_you_answer(world):
+    s = Survey(world, open_it=False)
+    with pytest.raises(ValidationError, match="cannot depend on an 'about you' question"):
+        services.section_add(
+            user=world.facilitator, consultation=s.c, title="Over 65s", show_if_question=s.age, show_if_choice=2
+        )
+    page = world.client("facilitator").get(s.url("build/")).content.decode()
+    assert f'value="{s.mode.pk}:1"' in page
+    assert f'value="{s.age.pk}:' not in page
+
+
+def test_a_consultation_cannot_open_while_its_map_is_being_prepared(world):
+    s = Survey(world, open_it=False)
+    s.map.status = "draft"
+    s.map.save()
+    with pytest.raises(ValidationError, match="Open the consultation's map first"):
+        services.consultation_open(user=world.facilitator, consultation=s.c)
+
+
+@pytest.mark.parametrize("odd", ["²", "①", "٣", "9" * 5000, "1.0", " 1 1"])
+def test_numbers_that_are_not_plain_digits_are_an_error_not_a_crash(world, odd):
+    s = Survey(world)
+    client = world.client("participant")
+    page = post_section(client, s, 0, **{f"q{s.mode.pk}": odd})
+    assert page.status_code in (200, 400)
+    assert not Answer.objects.exists()
+    assert client.get(s.url("respond/") + "?section=" + odd[:50]).status_code == 200
+    api = client.post(
+        f"/api/projects/{s.c.project.slug}/consultations/{s.c.pk}/responses/",
+        {"answers": {str(s.mode.pk): odd, odd[:40]: "1"}},
+        content_type="application/json",
+    )
+    assert api.status_code == 400
+
+
+def test_control_characters_are_taken_out_of_text_answers(world):
+    s = Survey(world)
+    raw = {s.mode.pk: 0, s.agree.pk: 4, s.said.pk: "Lights\x00 at\x0b night\x1b\n please"}
+    response = services.response_submit(consultation=s.c, raw=raw, respondent=world.participant)
+    assert response.answers.get(question=s.said).text == "Lights at night\n please"
+    export = world.client("facilitator").get(s.url("export.xlsx"))
+    assert export.status_code == 200

@@ -18,6 +18,7 @@ questions are neither required nor kept.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,14 +41,23 @@ class Checked:
         return not self.errors
 
 
-def _int(value: Any) -> int | None:
+def small_int(value: Any) -> int | None:
+    """A whole number typed or sent by a person, or None. Only ASCII digits count (str.isdigit also
+    accepts "²" and "①", which int() refuses) and at most 9 of them (no option or rank is bigger)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text.startswith("-") else text
+        if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+            return int(text)
     return None
+
+
+# Control characters have no place in an answer (tab and line breaks excepted); some break exports.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _float(value: Any) -> float | None:
@@ -82,7 +92,7 @@ def from_post(
                 given = str(data.get(f"{name}_{index}", "")).strip()
                 if not given:
                     continue
-                rank = _int(given)
+                rank = small_int(given)
                 if rank is None:
                     bad = True
                     continue
@@ -93,7 +103,7 @@ def from_post(
                 numbers = sorted(r for r, _i in ranks)
                 raw[q.pk] = [i for _r, i in sorted(ranks)] if numbers == list(range(1, len(numbers) + 1)) else "gaps"
         elif q.kind == QuestionKind.LOCATION:
-            place = _int(data.get(f"{name}_place", ""))
+            place = small_int(data.get(f"{name}_place", ""))
             lat, lng = str(data.get(f"{name}_lat", "")).strip(), str(data.get(f"{name}_lng", "")).strip()
             if place is not None and place in places:
                 raw[q.pk] = {"lat": places[place][0], "lng": places[place][1]}
@@ -120,30 +130,30 @@ def section_applies(section: Section, values: Mapping[int, Any]) -> bool:
 def _check_one(q: Question, value: Any, bounds: Sequence[float] | None) -> tuple[Any, str | None]:
     count = len(q.choices)
     if q.kind == QuestionKind.SINGLE:
-        index = _int(value)
+        index = small_int(value)
         if index is None or not 0 <= index < count:
             return None, _("Choose one of the options.")
         return index, None
     if q.kind == QuestionKind.MULTIPLE:
         items = value if isinstance(value, list) else [value]
-        indexes = [_int(v) for v in items]
+        indexes = [small_int(v) for v in items]
         if any(i is None or not 0 <= i < count for i in indexes) or len(set(indexes)) != len(indexes):
             return None, _("Choose from the options shown, each at most once.")
         return sorted(i for i in indexes if i is not None), None
     if q.kind == QuestionKind.SCALE:
-        number = _int(value)
+        number = small_int(value)
         if number is None or not SCALE_MIN <= number <= SCALE_MAX:
             return None, _("Choose how much you agree, from strongly disagree to strongly agree.")
         return number, None
     if q.kind == QuestionKind.TEXT:
-        text = str(value).strip()
+        text = CONTROL.sub("", str(value)).strip()
         if len(text) > TEXT_MAX:
             return None, _("Please keep this answer under %(max)d characters.") % {"max": TEXT_MAX}
         return text, None
     if q.kind == QuestionKind.RANKING:
         if value == "gaps":
             return None, _("Number your choices 1, 2, 3 and so on, without gaps or repeats.")
-        order = [_int(v) for v in value] if isinstance(value, list) else [None]
+        order = [small_int(v) for v in value] if isinstance(value, list) else [None]
         indexes = order
         if not indexes or any(i is None or not 0 <= i < count for i in indexes) or len(set(indexes)) != len(indexes):
             return None, _("Rank the options with whole numbers, 1 for your first choice.")

@@ -153,7 +153,7 @@ class ConsultationResponses(APIView):
         raw: dict[int, Any] = {}
         unknown: dict[str, str] = {}
         for key, value in data["answers"].items():
-            question_id = int(key) if str(key).isascii() and str(key).isdigit() else None
+            question_id = answers.small_int(str(key))
             if question_id is None or question_id not in known:
                 unknown[str(key)] = _("There is no such question in this consultation.")
             else:

@@ -7,8 +7,10 @@ one query over the id range, so memory stays flat however many responses there a
 from __future__ import annotations
 
 import csv
+import random
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from django.utils import timezone
@@ -33,15 +35,21 @@ CHUNK = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Control characters no spreadsheet cell may hold (XLSX refuses them; one would fail the whole file).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def safe(value: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula (OWASP's advice)."""
+    """Prefix an apostrophe to text a spreadsheet would run as a formula (OWASP's advice), and drop
+    control characters (answers are cleaned as they come in; option texts and older data too)."""
+    value = CONTROL.sub("", value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def export_columns(consultation: Consultation) -> tuple[list[str], list[Question]]:
-    """The header and the questions in column order: private "about you" questions last."""
-    questions = questions_of(consultation)
-    ordered = [q for q in questions if not q.private] + [q for q in questions if q.private]
+    """The header and the questions in column order. "About you" questions are not here: people were
+    told they are never shown with their other answers, so they have their own export (`about_you`)."""
+    ordered = [q for q in questions_of(consultation) if not q.private]
     header = [_("receipt"), _("submitted at"), _("channel"), _("entered by"), _("batch"), _("wants to hear back")]
     return header + [q.text for q in ordered], ordered
 
@@ -91,7 +99,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
         # the same attribute names.
         grouped: dict[int, list[Any]] = {}
         for answer in Answer.objects.filter(
-            consultation=consultation, response_id__gte=first, response_id__lte=last
+            consultation=consultation, response_id__gte=first, response_id__lte=last, question_id__in=list(by_id)
         ).values_list("response_id", "question_id", "choice", "number", "text", "lat", "lng", named=True):
             grouped.setdefault(answer.response_id, []).append(answer)
         for pk, receipt, submitted_at, channel, entered_by, batch, hear_back in chunk:
@@ -115,10 +123,33 @@ class _Echo:
         return value
 
 
-def csv_stream(consultation: Consultation) -> Iterator[str]:
+def about_you_rows(consultation: Consultation) -> Iterator[list[str]]:
+    """The "about you" answers alone: one row per response, with no receipt, date, channel or anything
+    else that could join a row to the main export, in a random order (not the order of responding)."""
+    questions = [q for q in questions_of(consultation) if q.private]
+    yield [safe(q.text) for q in questions]
+    if not questions:
+        return
+    by_id = {q.pk: q for q in questions}
+    grouped: dict[int, list[Any]] = {}
+    for answer in Answer.objects.filter(consultation=consultation, question__in=questions).values_list(
+        "response_id", "question_id", "choice", "number", "text", "lat", "lng", named=True
+    ):
+        grouped.setdefault(answer.response_id, []).append(answer)
+    table = [
+        [safe(cell(q, values.get(q.pk))) for q in questions]
+        for values in (answers.from_rows(rows_of_one, by_id) for rows_of_one in grouped.values())
+    ]
+    random.SystemRandom().shuffle(table)
+    yield from table
+
+
+def csv_stream(
+    consultation: Consultation, which: Callable[[Consultation], Iterator[list[str]]] | None = None
+) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a byte order mark, so spreadsheet programs read the file as UTF-8 (Welsh diacritics)
-    for row in rows(consultation):
+    for row in (which or rows)(consultation):
         yield writer.writerow(row)
 
 
@@ -136,5 +167,5 @@ def xlsx_file(consultation: Consultation) -> IO[bytes]:
     return handle
 
 
-def filename(consultation: Consultation, ext: str) -> str:
-    return f"consultation-{consultation.pk}-responses-{timezone.localdate().isoformat()}.{ext}"
+def filename(consultation: Consultation, ext: str, what: str = "responses") -> str:
+    return f"consultation-{consultation.pk}-{what}-{timezone.localdate().isoformat()}.{ext}"

@@ -64,6 +64,7 @@ class QuestionResult:
     mean_label: str = ""
     texts: list[Answer] = field(default_factory=list)
     suppressed: bool = False
+    withheld: str = ""  # why an "about you" question's totals are not shown at all (non-facilitators)
 
     @property
     def kind(self) -> str:
@@ -300,12 +301,41 @@ def consultation_results(
     data = tallies(consultation, questions, channel, at)
     texts = text_samples(consultation, questions, channel)
     respondents = at.total if not channel else next((c.count for c in at.channels if c.value == channel), 0)
-    return Results(
-        stamp=at,
-        channel=channel,
-        respondents=respondents,
-        questions=build(questions, data, suppress=suppress, texts=texts),
-    )
+    built = build(questions, data, suppress=suppress, texts=texts)
+    if suppress:
+        reason = _withhold_private(consultation, channel, respondents)
+        if reason:
+            for result in built:
+                if result.question.private:
+                    result.figures, result.answered, result.mean, result.mean_label = [], None, None, ""
+                    result.withheld = reason
+    return Results(stamp=at, channel=channel, respondents=respondents, questions=built)
+
+
+# "About you" totals are shown to non-facilitators only for at least 10 responses in view.
+PRIVATE_MIN_RESPONSES = 10
+
+
+def _withhold_private(consultation: Consultation, channel: str, respondents: int) -> str:
+    """Why "about you" totals must not be shown to a non-facilitator here, or "" if they may be.
+
+    Small numbers are not the only risk: totals that change while a consultation is open show what the
+    latest person said (compare the page before and after), and a channel with a handful of responses
+    narrows a total down to them. So they are published once the consultation has closed, for all
+    channels together, and only when at least PRIVATE_MIN_RESPONSES people responded.
+    """
+    from copro.consultations.access import has_closed
+
+    if not has_closed(consultation):
+        return str(_("“About you” totals are published when the consultation has closed."))
+    if channel:
+        return str(_("“About you” totals are shown for all channels together, not for one channel."))
+    if respondents < PRIVATE_MIN_RESPONSES:
+        return str(
+            _("“About you” totals are shown only when at least %(n)d people have responded.")
+            % {"n": PRIVATE_MIN_RESPONSES}
+        )
+    return ""
 
 
 # --- Reach: online and offline responses week by week ---------------------------------------------------

@@ -44,9 +44,10 @@ def place_coordinates(place_list: list[Any]) -> dict[int, tuple[float, float]]:
 
 
 def condition_questions(consultation: Consultation) -> list[Question]:
-    """Questions a section can depend on: single and multiple choice questions of this consultation."""
+    """Questions a section can depend on: this consultation's single and multiple choice questions, not
+    "about you" ones (a section shown only to, say, over-65s would reveal that of everyone in it)."""
     return list(
         Question.objects.filter(
-            consultation=consultation, kind__in=[QuestionKind.SINGLE, QuestionKind.MULTIPLE]
+            consultation=consultation, kind__in=[QuestionKind.SINGLE, QuestionKind.MULTIPLE], private=False
         ).order_by("section__position", "position", "id")
     )

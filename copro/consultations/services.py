@@ -158,6 +158,9 @@ def section_add(
             raise ValidationError(_("Choose a question from this consultation."))
         if show_if_question.kind not in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
             raise ValidationError(_("A section can only depend on a single or multiple choice question."))
+        if show_if_question.private:
+            # Otherwise every answer in the section would tell readers its author's private answer.
+            raise ValidationError(_("A section cannot depend on an 'about you' question: those answers are private."))
         if not 0 <= int(show_if_choice or 0) < len(show_if_question.choices):
             raise ValidationError(_("Choose one of that question's options."))
     section = Section.objects.create(
@@ -209,8 +212,10 @@ def question_add(
         raise ValidationError(_("A question needs its text (at most 500 characters)."))
     if kind == QuestionKind.LOCATION and consultation.map_id is None:
         raise ValidationError(_("Link a map to the consultation first: a location question uses its area."))
-    if private and kind in (QuestionKind.TEXT, QuestionKind.LOCATION):
-        raise ValidationError(_("'About you' questions are shown only as totals, so they must be choices or a scale."))
+    if private and kind in (QuestionKind.TEXT, QuestionKind.LOCATION, QuestionKind.RANKING):
+        raise ValidationError(
+            _("'About you' questions are shown only as totals, so they must be single or multiple choice, or a scale.")
+        )
     return Question.objects.create(
         consultation=consultation,
         section=section,
@@ -252,6 +257,9 @@ def consultation_open(*, user: User, consultation: Consultation) -> Consultation
         raise ValidationError(_("Only a consultation being prepared can be opened."))
     if not Question.objects.filter(consultation=locked).exists():
         raise ValidationError(_("Add at least one question before opening the consultation."))
+    if locked.map is not None and locked.map.status == "draft":
+        # Its named places would be shown to everyone before the map itself is public.
+        raise ValidationError(_("Open the consultation's map first: it is still being prepared."))
     locked.status = ConsultationStatus.OPEN
     locked.save(update_fields=["status"])
     consultation.status = locked.status

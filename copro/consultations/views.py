@@ -494,8 +494,9 @@ def _applicable(sections: list[Section], values: dict[int, Any]) -> list[int]:
 def _step(raw: str | None, sections: list[Section]) -> int | str | None:
     if raw == REVIEW:
         return REVIEW
-    if raw and raw.isdigit() and int(raw) < len(sections):
-        return int(raw)
+    index = answers.small_int(raw)
+    if index is not None and 0 <= index < len(sections):
+        return index
     return None
 
 
