@@ -806,3 +806,21 @@ def test_control_characters_are_taken_out_of_text_answers(world):
     assert response.answers.get(question=s.said).text == "Lights at night\n please"
     export = world.client("facilitator").get(s.url("export.xlsx"))
     assert export.status_code == 200
+
+
+def test_the_demo_has_an_open_map_with_pins_and_an_open_consultation_to_answer(settings):
+    from django.core.management import call_command
+
+    from copro.maps.models import Map, Pin
+
+    settings.DEBUG = True
+    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    area = Map.objects.get()
+    assert area.status == "open" and Pin.objects.filter(map=area).count() == 3
+    assert Pin.objects.filter(map=area, channel="paper").count() == 1
+    survey = Consultation.objects.get()
+    assert survey.status == "open" and survey.allow_anonymous
+    visitor = client_for(None)
+    slug = area.project.slug
+    assert "Cars do not stop for the children" in visitor.get(f"/p/{slug}/maps/{area.pk}/pins/").content.decode()
+    assert visitor.get(f"/p/{slug}/consultations/{survey.pk}/respond/").status_code == 200

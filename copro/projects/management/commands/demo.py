@@ -146,6 +146,7 @@ class Command(BaseCommand):
         for email, _name, role, _lang in PEOPLE[1:]:
             Membership.objects.create(project=project, user=users[email], role=role)
         self._decisions(project, facilitator, [users[e] for e, *_rest in PEOPLE[1:4]])
+        self._listening(project, facilitator, [users[e] for e, *_rest in PEOPLE[1:4]])
         update_services.update_publish(
             user=facilitator,
             project=project,
@@ -155,6 +156,131 @@ class Command(BaseCommand):
                 "Paper maps are at the library and both school offices."
             ),
             visibility=Visibility.PUBLIC,
+        )
+
+    def _listening(self, project: Any, facilitator: User, people: list[User]) -> None:
+        """An open community map with pins (one entered from a paper map) and an open consultation."""
+        from copro.consultations import services as consultations
+        from copro.maps import services as maps
+
+        area = maps.map_create(
+            user=facilitator,
+            project=project,
+            title="Where does the school run feel unsafe?",
+            description="Drop a pin where walking, scooting or cycling to school feels unsafe, and say why.",
+            how_used="The project team reads every pin; the busiest places go to the design workshops.",
+            south=51.470,
+            west=-3.260,
+            north=51.500,
+            east=-3.200,
+            centre_lat=51.4855,
+            centre_lng=-3.2290,
+            zoom=15,
+        )
+        categories = {
+            name: maps.category_add(user=facilitator, map=area, name=name)
+            for name in ("Crossing needed", "Speeding traffic", "Narrow or blocked pavement", "Poor lighting")
+        }
+        places = {
+            name: maps.place_add(user=facilitator, map=area, name=name, lat=lat, lng=lng)
+            for name, lat, lng in [
+                ("Heol Trelái by Ysgol Gymraeg", 51.4841, -3.2365),
+                ("Grand Avenue shops", 51.4868, -3.2262),
+                ("Cowbridge Road West bus stop", 51.4829, -3.2201),
+                ("Park path to Herbert Thompson Primary", 51.4900, -3.2335),
+            ]
+        }
+        maps.map_open(user=facilitator, map=area)
+        first = maps.pin_create(
+            user=people[0],
+            map=area,
+            category_id=categories["Crossing needed"].pk,
+            place_id=places["Heol Trelái by Ysgol Gymraeg"].pk,
+            text="Cars do not stop for the children at the corner; there is no crossing at all.",
+        )
+        maps.pin_create(
+            user=people[1],
+            map=area,
+            category_id=categories["Poor lighting"].pk,
+            lat=51.4897,
+            lng=-3.2329,
+            text="The park path is dark by four o'clock in winter.",
+            show_name=True,
+        )
+        maps.pin_enter(
+            user=facilitator,
+            map=area,
+            channel="paper",
+            category_id=categories["Narrow or blocked pavement"].pk,
+            location_text="Outside the Grand Avenue shops, by the post box",
+            text="Vans park on the pavement every morning; pushchairs have to go in the road.",
+        )
+        maps.pin_agree(user=people[1], pin=first)
+        maps.pin_agree(user=people[2], pin=first)
+        maps.comment_add(user=people[2], pin=first, text="Same at home time. A zebra crossing would help.")
+
+        survey = consultations.consultation_create(
+            user=facilitator,
+            project=project,
+            title="Which improvements matter most to you?",
+            intro="Ten questions, about five minutes. You can save your answers and come back.",
+            how_used=(
+                "The project team counts every response, on paper or online, and publishes the results when "
+                "the consultation closes. They go to the design workshops in the spring."
+            ),
+            closes_at=timezone.now() + timedelta(days=28),
+            results_visibility="after_close",
+            allow_anonymous=True,
+            map=area,
+        )
+        travel = consultations.section_add(user=facilitator, consultation=survey, title="How you travel")
+        mode = consultations.question_add(
+            user=facilitator,
+            section=travel,
+            kind="single",
+            text="How do your children usually get to school?",
+            choices=["Walk", "Scooter or bike", "Bus", "Car"],
+            required=True,
+        )
+        wheels = consultations.section_add(
+            user=facilitator, consultation=survey, title="Scooting and cycling", show_if_question=mode, show_if_choice=1
+        )
+        consultations.question_add(
+            user=facilitator,
+            section=wheels,
+            kind="ranking",
+            text="Put these in order: what would help most?",
+            choices=["Covered parking at school", "Dropped kerbs", "A lit park path", "Slower traffic"],
+        )
+        views = consultations.section_add(user=facilitator, consultation=survey, title="Your views")
+        safe = consultations.question_add(
+            user=facilitator, section=views, kind="scale", text="The route to school feels safe.", required=True
+        )
+        worries = consultations.question_add(
+            user=facilitator,
+            section=views,
+            kind="multiple",
+            text="What worries you on the way?",
+            choices=["Speeding traffic", "No crossing", "Parked cars", "Dark paths"],
+        )
+        consultations.question_add(user=facilitator, section=views, kind="location", text="Where is the worst spot?")
+        consultations.question_add(user=facilitator, section=views, kind="text", text="Anything else you want to say?")
+        about = consultations.section_add(user=facilitator, consultation=survey, title="About you (optional)")
+        consultations.question_add(
+            user=facilitator,
+            section=about,
+            kind="single",
+            text="Does anyone in your household have a disability that affects how they travel?",
+            choices=["Yes", "No", "Prefer not to say"],
+            private=True,
+        )
+        consultations.consultation_open(user=facilitator, consultation=survey)
+        consultations.response_submit(
+            consultation=survey,
+            raw={mode.pk: 0, safe.pk: 2, worries.pk: [0, 1]},
+            channel="paper",
+            entered_by=facilitator,
+            batch="Library drop-in",
         )
 
     def _decisions(self, project: Any, facilitator: User, voters: list[User]) -> None:
