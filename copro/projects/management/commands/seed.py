@@ -536,8 +536,9 @@ class Seeder:
                 created_at=self.moment(MAP_OPENS, MAP_WEEKS),
             )
             roll = rng.random()
-            if roll < 0.04:  # picked a named place from the list
+            if roll < 0.04:  # picked a named place from the list: it brings its coordinates (as pin_create does)
                 pin.place = place
+                pin.lat, pin.lng = place.lat, place.lng
             elif roll < 0.05:  # typed a description
                 pin.location_text = f"Near the corner of {place.name} and the park"
             else:
