@@ -123,8 +123,14 @@ class Pin(Hideable):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["map", "lat", "lng"], name="pin_viewport"),
-            models.Index(fields=["map", "category", "-created_at"], name="pin_by_category"),
-            models.Index(fields=["map", "-created_at"], name="pin_newest"),
+            # The public list: visible pins, newest first (the same order as the list, id breaking ties, so
+            # even a deep page is read from the index without sorting).
+            models.Index(
+                fields=["map", "category", "-created_at", "-id"],
+                name="pin_by_category",
+                condition=Q(hidden_at__isnull=True),
+            ),
+            models.Index(fields=["map", "-created_at", "-id"], name="pin_newest", condition=Q(hidden_at__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -149,11 +149,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='pin',
-            index=models.Index(fields=['map', 'category', '-created_at'], name='pin_by_category'),
+            index=models.Index(condition=models.Q(('hidden_at__isnull', True)), fields=['map', 'category', '-created_at', '-id'], name='pin_by_category'),
         ),
         migrations.AddIndex(
             model_name='pin',
-            index=models.Index(fields=['map', '-created_at'], name='pin_newest'),
+            index=models.Index(condition=models.Q(('hidden_at__isnull', True)), fields=['map', '-created_at', '-id'], name='pin_newest'),
         ),
         migrations.AddConstraint(
             model_name='pin',
