@@ -169,6 +169,18 @@ def test_an_oversized_request_is_refused_not_crashed(world):
     assert not Update.objects.exists()
 
 
+def test_an_oversized_api_body_gets_a_json_413_not_an_html_page(world):
+    response = world.client("facilitator").post(
+        f"/api/projects/{world.project.slug}/updates/",
+        {"title": "T", "body": "x" * 3_000_000},
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("application/json")
+    assert "too large" in response.json()["detail"]
+    assert not Update.objects.exists()
+
+
 def test_unknown_export_or_format_is_404(world):
     client = world.client("facilitator")
     assert client.get(f"/p/{world.project.slug}/export/secrets.csv").status_code == 404
