@@ -558,6 +558,25 @@ def test_an_unlisted_project_has_an_address_that_cannot_be_guessed_from_its_titl
     assert client_for(None).get("/p/open-review/").status_code == 404
 
 
+def test_two_projects_created_at_once_with_the_same_title_both_get_an_address(staff, monkeypatch):
+    """The race: both requests check the slug before either inserts. Simulated by giving the second one
+    the first one's slug; the unique constraint catches it and the second takes a suffix."""
+    user, organisation = staff
+    first = services.project_create(
+        user=user, organisation=organisation, title="Bus routes", purpose="x", visibility="public"
+    )
+    monkeypatch.setattr(services, "_unique_slug", lambda *args, **kwargs: first.slug)
+    second = services.project_create(
+        user=user, organisation=organisation, title="Bus routes", purpose="x", visibility="public"
+    )
+    assert second.slug != first.slug and second.slug.startswith("bus-routes-")
+    org = services.organisation_create(user=user, name="Bus routes")
+    assert org.slug == first.slug  # organisations have their own addresses
+    same_org = services.organisation_create(user=user, name="Bus routes")
+    assert same_org.slug != org.slug
+    assert client_for(None).get(f"/p/{second.slug}/").status_code == 200
+
+
 def test_reserved_words_are_never_slugs(staff):
     user, _organisation = staff
     organisation = services.organisation_create(user=user, name="New")

@@ -78,6 +78,22 @@ def _unique_slug(model: Any, text: str, *, unguessable: bool = False) -> str:
     return slug
 
 
+def _save_new_with_slug(obj: Any, text: str) -> None:
+    """Insert a new organisation or project under its slug. `_unique_slug` checks before the insert, so
+    two created at the same moment with the same name can pick the same slug: the unique constraint
+    decides, and the one that loses takes a random suffix and tries again (in a savepoint)."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                obj.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not type(obj).objects.filter(slug=obj.slug).exists():
+                raise  # another constraint: not ours to retry
+            obj.slug = f"{(slugify(text)[:50] or 'project')}-{secrets.token_hex(4)}"
+    raise IntegrityError(f"No free address found for {text!r}")
+
+
 # --- Organisations ---------------------------------------------------------------------------------
 
 
@@ -86,9 +102,8 @@ def organisation_create(
     *, user: User, name: str, description: str = "", form_token: uuid.UUID | None = None
 ) -> Organisation:
     claim_token(form_token)
-    organisation = Organisation.objects.create(
-        name=name, slug=_unique_slug(Organisation, name), description=description
-    )
+    organisation = Organisation(name=name, slug=_unique_slug(Organisation, name), description=description)
+    _save_new_with_slug(organisation, name)
     OrganisationMembership.objects.create(organisation=organisation, user=user, role=OrganisationMembership.Role.ADMIN)
     activity.record(
         verb="projects.organisation_created",
@@ -136,8 +151,8 @@ def project_create(
         budget_currency=budget_currency,
         created_by=user,
     )
-    project.full_clean()
-    project.save()
+    project.full_clean(exclude=["slug"])  # the slug's uniqueness is the database's to decide (a race)
+    _save_new_with_slug(project, title)
     Membership.objects.create(project=project, user=user, role=MemberRole.FACILITATOR)
     StepCheck.objects.bulk_create([StepCheck(project=project, step=key) for key, _n in frameworks.STEP_CHOICES])
     for position, text in enumerate(can_influence or []):
