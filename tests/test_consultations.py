@@ -824,3 +824,37 @@ def test_the_demo_has_an_open_map_with_pins_and_an_open_consultation_to_answer(s
     slug = area.project.slug
     assert "Cars do not stop for the children" in visitor.get(f"/p/{slug}/maps/{area.pk}/pins/").content.decode()
     assert visitor.get(f"/p/{slug}/consultations/{survey.pk}/respond/").status_code == 200
+
+
+def test_staff_enter_offline_responses_through_the_api_with_channel_batch_and_date(world):
+    s = Survey(world)
+    path = f"/api/projects/{world.project.slug}/consultations/{s.c.pk}/offline-responses/"
+    answers = {str(s.mode.pk): 0, str(s.agree.pk): 2}
+    client = world.client("facilitator")
+    for _ in range(2):  # two paper forms with the same answers are two people, not a duplicate
+        entered = client.post(
+            path,
+            {"answers": answers, "channel": "paper", "batch": "Ely library", "given_on": "2021-02-03"},
+            content_type="application/json",
+        )
+        assert entered.status_code == 201, entered.content
+    rows = Response.objects.filter(channel="paper")
+    assert rows.count() == 2
+    assert {(r.entered_by, r.batch, r.submitted_at.date().isoformat(), r.respondent) for r in rows} == {
+        (world.facilitator, "Ely library", "2021-02-03", None)
+    }
+    online = client.post(path, {"answers": answers, "channel": "online"}, content_type="application/json")
+    assert online.status_code == 400
+    future = client.post(
+        path, {"answers": answers, "channel": "phone", "given_on": "2999-01-01"}, content_type="application/json"
+    )
+    assert future.status_code == 400 and "future" in future.json()["detail"]
+    missing = client.post(path, {"answers": {str(s.mode.pk): 0}, "channel": "phone"}, content_type="application/json")
+    assert missing.status_code == 400 and str(s.agree.pk) in missing.json()["errors"]
+    assert (
+        world.client("participant")
+        .post(path, {"answers": answers, "channel": "paper"}, content_type="application/json")
+        .status_code
+        == 403
+    )
+    assert Response.objects.count() == 2

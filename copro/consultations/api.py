@@ -17,9 +17,10 @@ from rest_framework.response import Response as DRFResponse
 from rest_framework.views import APIView
 
 from copro.api.views import IDEMPOTENCY, Pagination, _page, _valid, idempotency_key
-from copro.consultations import answers, selectors, services
+from copro.consultations import answers, imports, selectors, services
 from copro.consultations.access import get_consultation_for_user, visible_consultations
 from copro.consultations.models import SCALE_LABELS, Consultation, Question, QuestionKind, Section
+from copro.core.models import OFFLINE_ENTRY_CHANNELS
 from copro.core.views import actor
 from copro.projects.access import get_project_for_user
 
@@ -129,6 +130,43 @@ class ConsultationDetail(APIView):
         return DRFResponse(ConsultationDetailOut(consultation, context=context).data)
 
 
+def _submit(
+    request: Request, consultation: Consultation, data: dict[str, Any], submit: Any, thanks: str
+) -> DRFResponse:
+    """Read the answers (unknown question ids are problems too), submit through `submit(raw)`, and answer
+    201 with the receipt, 400 with the problems per question, or 409 for a second response."""
+    sections, questions = services.structure(consultation)
+    known = {q.pk for q in questions}
+    raw: dict[int, Any] = {}
+    unknown: dict[str, str] = {}
+    for key, value in data["answers"].items():
+        question_id = answers.small_int(str(key))
+        if question_id is None or question_id not in known:
+            unknown[str(key)] = _("There is no such question in this consultation.")
+        else:
+            raw[question_id] = value
+    if unknown:  # refused whole, with every other problem too, so the client can fix them at once
+        checked = answers.check(sections, questions, raw, final=True, bounds=services.map_bounds(consultation))
+        errors = {**{str(k): v for k, v in checked.errors.items()}, **unknown}
+        return DRFResponse(
+            {"detail": _("Some answers need attention."), "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+        )
+    try:
+        response = submit(raw)
+    except services.AnswerErrors as error:
+        errors = {str(k): v for k, v in error.errors.items()}
+        return DRFResponse({"detail": " ".join(error.messages), "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    except ValidationError as error:
+        code = status.HTTP_409_CONFLICT if error.code == "duplicate" else status.HTTP_400_BAD_REQUEST
+        if hasattr(error, "error_dict"):
+            return DRFResponse(error.message_dict, status=code)
+        return DRFResponse({"detail": " ".join(error.messages)}, status=code)
+    return DRFResponse(
+        {"detail": thanks, "receipt": response.receipt, "submitted_at": response.submitted_at},
+        status=status.HTTP_201_CREATED,
+    )
+
+
 class ConsultationResponses(APIView):
     @extend_schema(
         request=ConsultationResponseIn,
@@ -148,43 +186,54 @@ class ConsultationResponses(APIView):
                 {"detail": _("This consultation is not open for responses.")}, status=status.HTTP_409_CONFLICT
             )
         data = _valid(ConsultationResponseIn, request.data)
-        sections, questions = services.structure(consultation)
-        known = {q.pk for q in questions}
-        raw: dict[int, Any] = {}
-        unknown: dict[str, str] = {}
-        for key, value in data["answers"].items():
-            question_id = answers.small_int(str(key))
-            if question_id is None or question_id not in known:
-                unknown[str(key)] = _("There is no such question in this consultation.")
-            else:
-                raw[question_id] = value
-        if unknown:  # refused whole, with every other problem too, so the client can fix them at once
-            checked = answers.check(sections, questions, raw, final=True, bounds=services.map_bounds(consultation))
-            errors = {**{str(k): v for k, v in checked.errors.items()}, **unknown}
-            return DRFResponse(
-                {"detail": _("Some answers need attention."), "errors": errors}, status=status.HTTP_400_BAD_REQUEST
-            )
-        try:
-            response = services.response_submit(
+        return _submit(
+            request,
+            consultation,
+            data,
+            lambda raw: services.response_submit(
                 consultation=consultation,
                 raw=raw,
                 respondent=actor(request),
                 hear_back=data["hear_back"],
                 form_token=idempotency_key(request),
-            )
-        except services.AnswerErrors as error:
-            errors = {str(k): v for k, v in error.errors.items()}
-            return DRFResponse(
-                {"detail": " ".join(error.messages), "errors": errors}, status=status.HTTP_400_BAD_REQUEST
-            )
-        except ValidationError as error:
-            code = status.HTTP_409_CONFLICT if error.code == "duplicate" else status.HTTP_400_BAD_REQUEST
-            return DRFResponse({"detail": " ".join(error.messages)}, status=code)
-        return DRFResponse(
-            {
-                "detail": _("Thank you: your response is in."),
-                "receipt": response.receipt,
-                "submitted_at": response.submitted_at,
-            },
-            status=status.HTTP_201_CREATED,
+            ),
+            _("Thank you: your response is in."),
+        )
+
+
+class OfflineResponseIn(ConsultationResponseIn):
+    channel = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in OFFLINE_ENTRY_CHANNELS], help_text="How the response reached us."
+    )
+    batch = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    given_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Not in the future.")
+
+
+class ConsultationOfflineResponses(APIView):
+    @extend_schema(
+        request=OfflineResponseIn,
+        responses={201: None, 400: None},
+        summary="Enter a response given on paper, by phone, at a drop-in or on an outreach visit (staff)",
+        parameters=[IDEMPOTENCY],
+    )
+    def post(self, request: Request, slug: str, consultation_id: int) -> DRFResponse:
+        _project, _role, consultation = get_consultation_for_user(
+            request.user, slug, consultation_id, "consultations.enter"
+        )
+        data = _valid(OfflineResponseIn, request.data)
+        return _submit(
+            request,
+            consultation,
+            data,
+            lambda raw: imports.response_enter(
+                user=actor(request),
+                consultation=consultation,
+                raw=raw,
+                channel=data["channel"],
+                batch=data["batch"],
+                hear_back=data["hear_back"],
+                given_on=data["given_on"],
+                form_token=idempotency_key(request),
+            ),
+            _("Saved."),
         )

@@ -74,6 +74,8 @@ def response_enter(
     """A member of staff enters a response given on paper, by phone, at a drop-in or on an outreach visit."""
     if channel not in OFFLINE_ENTRY_CHANNELS:
         raise ValidationError({"channel": _("Choose how this response reached us: paper, phone, drop-in or outreach.")})
+    if given_on and given_on > timezone.localdate():
+        raise ValidationError(_("The date the response was given cannot be in the future."))
     submitted_at = given_at(given_on) if given_on else None
     response = services.response_submit(
         consultation=consultation,
