@@ -259,6 +259,8 @@ SPECTACULAR_SETTINGS = {
         "ScopeChangeStatusEnum": "copro.projects.models.ScopeChange.Status",
         "DecisionKindEnum": "copro.decisions.models.Kind",
         "DecisionStatusEnum": "copro.decisions.models.Status",
+        "MapStatusEnum": "copro.maps.models.MapStatus",
+        "EntryChannelEnum": "copro.core.models.EntryChannel",
     },
 }
 

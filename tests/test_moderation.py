@@ -543,3 +543,53 @@ def test_a_report_or_moderation_address_with_a_number_too_large_is_a_404(world):
     assert hide.status_code == 404
     with pytest.raises(ValidationError):
         services.report_create(project=world.project, kind="pin", object_id=huge, reason="rude")
+
+
+# --- The API ------------------------------------------------------------------------------------------
+
+
+def test_reports_through_the_api_follow_the_same_rules_as_the_page(world, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "moderation_report": "2/h/ip"}
+    pin = a_pin(world.project, author=world.participant)
+    api = f"/api/projects/{world.project.slug}/reports/"
+    client = world.client("outsider")
+    filed = client.post(
+        api, {"kind": "pin", "object_id": pin.pk, "reason": "Advertising"}, content_type="application/json"
+    )
+    assert filed.status_code == 202
+    report = Report.objects.get()
+    assert (report.kind, report.object_id, report.reporter, report.reason) == (
+        "pin",
+        pin.pk,
+        world.outsider,
+        "Advertising",
+    )
+    blank = client.post(api, {"kind": "pin", "object_id": pin.pk, "reason": "  "}, content_type="application/json")
+    assert blank.status_code == 400
+    other = a_pin(factories.ProjectFactory())
+    assert (
+        client.post(
+            api, {"kind": "pin", "object_id": other.pk, "reason": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            api, {"kind": "nonsense", "object_id": 1, "reason": "x"}, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    private_pin = a_pin(world.private_project)
+    private_api = f"/api/projects/{world.private_project.slug}/reports/"
+    assert (
+        client.post(
+            private_api, {"kind": "pin", "object_id": private_pin.pk, "reason": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    again = client.post(
+        api, {"kind": "pin", "object_id": pin.pk, "reason": "Advertising"}, content_type="application/json"
+    )
+    assert again.status_code == 202 and Report.objects.count() == 1  # the same open report
+    limited = client.post(api, {"kind": "pin", "object_id": pin.pk, "reason": "Spam"}, content_type="application/json")
+    assert limited.status_code == 429

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSpli
 from copro.api import views
 from copro.consultations import api as consultations_api
 from copro.decisions import api as decisions_api
+from copro.maps import api as maps_api
+from copro.moderation import api as moderation_api
 
 app_name = "api"
 
@@ -45,5 +47,23 @@ urlpatterns = [
         "projects/<slug:slug>/consultations/<int:consultation_id>/responses/",
         consultations_api.ConsultationResponses.as_view(),
         name="consultation_responses",
+    ),
+    path(
+        "projects/<slug:slug>/consultations/<int:consultation_id>/offline-responses/",
+        consultations_api.ConsultationOfflineResponses.as_view(),
+        name="consultation_offline_responses",
+    ),
+    path("projects/<slug:slug>/reports/", moderation_api.ProjectReports.as_view(), name="reports"),
+    path("projects/<slug:slug>/maps/", maps_api.MapList.as_view(), name="maps"),
+    path("projects/<slug:slug>/maps/<int:map_id>/pins/", maps_api.MapPins.as_view(), name="map_pins"),
+    path(
+        "projects/<slug:slug>/maps/<int:map_id>/pins/<int:pin_id>/agree/",
+        maps_api.PinAgree.as_view(),
+        name="map_pin_agree",
+    ),
+    path(
+        "projects/<slug:slug>/maps/<int:map_id>/pins/<int:pin_id>/comments/",
+        maps_api.PinComments.as_view(),
+        name="map_pin_comments",
     ),
 ]
