@@ -433,6 +433,26 @@ def test_the_decision_log_lists_options_not_taken_forward_with_reasons(world):
     assert "Keep the bus" in log
 
 
+def test_closing_through_the_page_reads_reasons_for_options_not_taken_and_ignores_odd_field_names(world):
+    d = factories.decision(world.project, method="single", options=["Keep the bus", "Cut the bus"])
+    services.ballot_cast(user=world.participant, decision=d, choices=[code_of(d, "Keep the bus")])
+    cut = d.options.get(title="Cut the bus")
+    response = world.client("facilitator").post(
+        f"/p/{world.project.slug}/decisions/{d.pk}/close/",
+        {
+            "outcome": "adopted",
+            "statement": "We keep the bus.",
+            "rationale": "Most people rely on it",
+            f"not_taken_{cut.pk}": "Fewest votes",
+            "not_taken_²": "odd",
+            "not_taken_" + "9" * 40: "too big",
+        },
+    )
+    assert response.status_code == 302
+    log = world.client("anonymous").get(f"/p/{world.project.slug}/decisions/log/").content.decode()
+    assert "Not taken forward: Cut the bus" in log and "Fewest votes" in log
+
+
 def test_the_decision_log_keeps_a_constant_number_of_queries(world, django_assert_max_num_queries):
     for i in range(6):
         d = factories.decision(world.project, method="single", options=[f"A{i}", f"B{i}"])

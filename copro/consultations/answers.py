@@ -26,6 +26,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from copro.consultations.models import Answer, Question, QuestionKind, Section
+from copro.core.forms import whole_number
 
 TEXT_MAX = 5000
 SCALE_MIN, SCALE_MAX = 1, 5
@@ -42,17 +43,18 @@ class Checked:
 
 
 def small_int(value: Any) -> int | None:
-    """A whole number typed or sent by a person, or None. Only ASCII digits count (str.isdigit also
-    accepts "²" and "①", which int() refuses) and at most 9 of them (no option or rank is bigger)."""
+    """A whole number typed or sent by a person (a minus sign allowed), or None: plain digits only, at
+    most 9 of them (no option or rank is bigger). See copro.core.forms.whole_number."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, str):
         text = value.strip()
-        digits = text[1:] if text.startswith("-") else text
-        if digits.isascii() and digits.isdigit() and len(digits) <= 9:
-            return int(text)
+        negative = text.startswith("-")
+        number = whole_number(text[1:] if negative else text, max_digits=9)
+        if number is not None:
+            return -number if negative else number
     return None
 
 

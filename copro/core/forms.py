@@ -59,3 +59,32 @@ def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+# --- Numbers typed or sent by people -------------------------------------------------------------------
+
+ID_LIMIT = 2**63  # ids are 64-bit signed integers in the database; a larger number names nothing
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def whole_number(raw: object, *, max_digits: int = 19) -> int | None:
+    """A whole number of at most max_digits plain digits 0-9, or None.
+
+    The way numbers from requests (query strings, form fields, imported cells) are read. str.isdigit() is not
+    enough: it accepts '²' and '①', which int() refuses, and int() itself accepts other scripts' digits and
+    would spend time on thousands of digits. A value that is already an int (not a bool) is taken as it is.
+    """
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if raw >= 0 and len(str(raw)) <= max_digits else None
+    if not isinstance(raw, str) or not 0 < len(raw) <= max_digits or not _ASCII_DIGITS.issuperset(raw):
+        return None
+    return int(raw)
+
+
+def parse_id(raw: object) -> int | None:
+    """The id of a row (a category, a place) from a request, or None if it cannot be one: not plain digits,
+    zero, or too large for the database (SQLite raises OverflowError on such a number)."""
+    number = whole_number(raw)
+    return number if number is not None and 0 < number < ID_LIMIT else None

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form
+from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
 from copro.core.permissions import Role
 from copro.core.views import actor
 from copro.decisions import counting, pb_io, selectors, services
@@ -332,11 +332,9 @@ def close(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
     project, role, decision = get_decision_for_user(request.user, slug, decision_id, "decisions.manage")
     form = CloseForm(request.POST)
     if form.is_valid():
-        not_taken = {
-            int(k.removeprefix("not_taken_")): request.POST.get(k, "")
-            for k in request.POST
-            if k.startswith("not_taken_") and k.removeprefix("not_taken_").isdigit()
-        }
+        # Option ids from the field names, read as plain digits ("not_taken_²" is no option, not a crash).
+        given = {parse_id(k.removeprefix("not_taken_")): k for k in request.POST if k.startswith("not_taken_")}
+        not_taken = {option_id: request.POST.get(k, "") for option_id, k in given.items() if option_id is not None}
         try:
             services.decision_close(
                 user=actor(request),

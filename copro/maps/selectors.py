@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from copro.analysis import clustering
+from copro.core.forms import parse_id, whole_number
 from copro.core.permissions import TABLE, Role
-from copro.maps.access import parse_id, whole_number
 from copro.maps.models import Map, Pin
 
 MAX_FEATURES = 2000  # the most features one map response carries, however many pins are in view

@@ -21,9 +21,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from copro.accounts.models import User
 from copro.core import activity
-from copro.core.forms import claim_token
+from copro.core.forms import claim_token, parse_id
 from copro.core.models import OFFLINE_ENTRY_CHANNELS, EntryChannel
-from copro.maps.access import parse_id
 from copro.maps.models import Agreement, Category, Comment, Map, MapStatus, Pin, Place
 from copro.projects.models import Project
 

@@ -16,12 +16,12 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form
+from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
 from copro.maps import selectors, services
-from copro.maps.access import can_see_hidden, get_map_for_user, get_pin_for_user, parse_id, visible_maps
+from copro.maps.access import can_see_hidden, get_map_for_user, get_pin_for_user, visible_maps
 from copro.maps.forms import (
     CategoryForm,
     CommentForm,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
+from copro.core.forms import parse_id
 from copro.projects.models import Project
 
 if TYPE_CHECKING:
@@ -22,11 +23,8 @@ def consultation_to_follow(project: Project, raw_id: object) -> Consultation | N
 
     if raw_id in (None, ""):
         return None
-    try:
-        consultation_id = int(str(raw_id))
-    except ValueError:
-        raise Http404 from None
-    if not 0 < consultation_id < 2**63:  # a number the database cannot hold is no consultation either
+    consultation_id = parse_id(str(raw_id).strip())  # plain digits, and a number the database can hold
+    if consultation_id is None:
         raise Http404
     consultation = (
         Consultation.objects.filter(project=project, pk=consultation_id)
