@@ -334,39 +334,60 @@ def question_add(request: HttpRequest, slug: str, consultation_id: int) -> HttpR
 
 @require_POST
 def question_remove(request: HttpRequest, slug: str, consultation_id: int, question_id: int) -> HttpResponse:
-    project, _role, consultation = get_consultation_for_user(
-        request.user, slug, consultation_id, "consultations.manage"
+    return _remove(
+        request,
+        slug,
+        consultation_id,
+        Question,
+        question_id,
+        services.question_remove,
+        "question",
+        _("That question has already been removed."),
+        _("Question removed."),
     )
-    question = Question.objects.filter(consultation=consultation, pk=question_id).first()
-    if question is None:
-        messages.error(request, _("That question has already been removed."))
-    else:
-        question.consultation = consultation
-        try:
-            services.question_remove(user=actor(request), question=question)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Question removed."))
-    return redirect("consultations:build", project.slug, consultation.pk)
 
 
 @require_POST
 def section_remove(request: HttpRequest, slug: str, consultation_id: int, section_id: int) -> HttpResponse:
+    return _remove(
+        request,
+        slug,
+        consultation_id,
+        Section,
+        section_id,
+        services.section_remove,
+        "section",
+        _("That section has already been removed."),
+        _("Section removed, with its questions."),
+    )
+
+
+def _remove(
+    request: HttpRequest,
+    slug: str,
+    consultation_id: int,
+    model: Any,
+    pk: int,
+    remove: Any,
+    argument: str,
+    gone: str,
+    done: str,
+) -> HttpResponse:
+    """Remove a question or a section of a consultation being prepared, then back to the builder."""
     project, _role, consultation = get_consultation_for_user(
         request.user, slug, consultation_id, "consultations.manage"
     )
-    section = Section.objects.filter(consultation=consultation, pk=section_id).first()
-    if section is None:
-        messages.error(request, _("That section has already been removed."))
+    item = model.objects.filter(consultation=consultation, pk=pk).first()
+    if item is None:
+        messages.error(request, gone)
     else:
-        section.consultation = consultation
+        item.consultation = consultation
         try:
-            services.section_remove(user=actor(request), section=section)
+            remove(user=actor(request), **{argument: item})
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Section removed, with its questions."))
+            messages.success(request, done)
     return redirect("consultations:build", project.slug, consultation.pk)
 
 
