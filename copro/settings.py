@@ -35,6 +35,8 @@ if not SITE_URL.startswith(("http://", "https://")):
 CSRF_TRUSTED_ORIGINS = env_list("COPRO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # Daphne first: `runserver` then serves HTTP and the live meeting feed's WebSockets (ASGI).
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "channels",
     # Copro: the shared space and cross-cutting parts first, then one app per step of the cycle.
     "copro.core",
     "copro.accounts",
@@ -60,6 +63,11 @@ INSTALLED_APPS = [
     "copro.consultations",
     "copro.updates",
     "copro.decisions",
+    "copro.ideas",
+    "copro.meetings",
+    "copro.unconference",
+    "copro.live",
+    "copro.followthrough",
     "copro.api",
 ]
 
@@ -82,6 +90,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "copro.urls"
 WSGI_APPLICATION = "copro.wsgi.application"
+ASGI_APPLICATION = "copro.asgi.application"
 
 TEMPLATES = [
     {
@@ -324,6 +333,30 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Invitations expire after 14 days.
 COPRO_INVITATION_DAYS = env_int("COPRO_INVITATION_DAYS", 14, minimum=1)
+
+# --- ideas ---------------------------------------------------------------------------------------
+# --- end ideas -----------------------------------------------------------------------------------
+
+# --- meetings ------------------------------------------------------------------------------------
+# --- end meetings --------------------------------------------------------------------------------
+
+# --- unconference --------------------------------------------------------------------------------
+# --- end unconference ----------------------------------------------------------------------------
+
+# --- live (Django Channels) ----------------------------------------------------------------------
+# The live meeting feed's channel layer: in memory (one server process) unless COPRO_REDIS_URL is set,
+# which every deployment with more than one process needs (docs/deployment.md).
+COPRO_REDIS_URL = env_str("COPRO_REDIS_URL", "")
+if COPRO_REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [COPRO_REDIS_URL]}}
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# --- end live ------------------------------------------------------------------------------------
+
+# --- followthrough -------------------------------------------------------------------------------
+# --- end followthrough ---------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,12 @@ urlpatterns = [
     path("", include("copro.consultations.urls")),
     path("", include("copro.updates.urls")),
     path("", include("copro.decisions.urls")),
+    path("", include("copro.ideas.urls")),
+    path("", include("copro.meetings.urls")),
+    path("", include("copro.unconference.urls")),
+    path("", include("copro.live.urls")),
+    path("", include("copro.followthrough.urls")),
+    path("", include("copro.followthrough.report_urls")),
 ]
 
 handler400 = core_views.error_400

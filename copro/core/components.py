@@ -7,7 +7,8 @@ A component registers one `Component` from its AppConfig.ready(). In it, it decl
 - `link_kinds`: the typed links it makes between items (idea -> decision -> commitment);
 - `dashboard`: counts it contributes to the project dashboard;
 - `personal_data` / `erase_personal_data`: its part of "download my data" and "delete my account";
-- `nav`: the project page it adds to the project's navigation.
+- `nav`: the project page it adds to the project's navigation;
+- `contributors`: who took part in its items, for follow-through ("you said, we did").
 docs/architecture.md describes the contract with an example (copro/updates).
 """
 
@@ -67,6 +68,10 @@ class Component:
     personal_data: Callable[[User], dict[str, Any]] | None = None
     erase_personal_data: Callable[[User], None] | None = None
     nav: list[NavItem] = field(default_factory=list)
+    # Who took part in an item, so follow-through can tell them what became of it: keyed by the item's
+    # model ("app_label.model"); given item ids, returns the ids of users who contributed to them and
+    # asked (or agreed) to hear back: authors, co-authors, supporters, voters, respondents.
+    contributors: dict[str, Callable[[list[int]], Iterable[int]]] = field(default_factory=dict)
 
 
 class Registry:
@@ -100,6 +105,12 @@ class Registry:
             for export in component.exports:
                 if export.name == name:
                     return export
+        return None
+
+    def contributors(self, model_label: str) -> Callable[[list[int]], Iterable[int]] | None:
+        for component in self._components.values():
+            if model_label in component.contributors:
+                return component.contributors[model_label]
         return None
 
     def link_kind(self, name: str) -> LinkKind | None:

@@ -1,0 +1,9 @@
+"""The unconference component (see copro.core.components for the contract)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from copro.core.components import Component, registry
+
+registry.register(Component(name="unconference", label=_("Open space sessions")))
