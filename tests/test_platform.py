@@ -256,7 +256,11 @@ def test_bad_settings_stop_start_up_with_a_message_naming_the_variable(tmp_path,
 def test_components_must_name_their_actions_and_verbs_after_themselves():
     with pytest.raises(ValueError, match="must be named"):
         registry.register(
-            Component(name="stakeholders", label=_("Stakeholders"), actions=[Action("projects.sneak", frozenset({Role.PUBLIC}), "x")])
+            Component(
+                name="stakeholders",
+                label=_("Stakeholders"),
+                actions=[Action("projects.sneak", frozenset({Role.PUBLIC}), "x")],
+            )
         )
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(Component(name="updates", label=_("Updates")))
