@@ -1,4 +1,4 @@
-"""What can be reported: pins, comments on pins, and the free text of consultation answers.
+"""What can be reported: pins, comments on pins, ideas and comments on them, and the free text of answers.
 
 Each kind says how to load its items within one project, what a member of the public may see of
 them, and for one item: its text, its author, where it is shown and what it is about. Models are
@@ -88,6 +88,25 @@ def _comment_url(comment: Any, project: Project) -> str:
     return _reverse("maps:pin", [project.slug, comment.pin.map_id, comment.pin_id], f"#comment-{comment.pk}")
 
 
+# --- Ideas and comments on them ------------------------------------------------------------------
+
+
+def _idea_public() -> Q:
+    return Q(hidden_at__isnull=True)
+
+
+def _idea_url(idea: Any, project: Project) -> str:
+    return _reverse("ideas:detail", [project.slug, idea.pk])
+
+
+def _idea_comment_public() -> Q:
+    return Q(hidden_at__isnull=True)
+
+
+def _idea_comment_url(comment: Any, project: Project) -> str:
+    return _reverse("ideas:detail", [project.slug, comment.idea_id], f"#comment-{comment.pk}")
+
+
 # --- Free-text answers ---------------------------------------------------------------------------
 
 
@@ -135,6 +154,30 @@ KINDS: dict[str, Reportable] = {
             author_of=lambda comment: comment.author,
             url_of=_comment_url,
             context_of=lambda comment: comment.pin.map.title,
+        ),
+        Reportable(
+            name="idea",
+            label=_("an idea"),
+            model_label="ideas.Idea",
+            project_lookup="project",
+            related=("author",),
+            always=Q,
+            public=_idea_public,
+            author_of=lambda idea: idea.author,
+            url_of=_idea_url,
+            context_of=lambda idea: idea.title,  # Idea.text is its title, problem and proposal
+        ),
+        Reportable(
+            name="idea_comment",
+            label=_("a comment on an idea"),
+            model_label="ideas.IdeaComment",
+            project_lookup="idea__project",
+            related=("author", "idea"),
+            always=Q,
+            public=_idea_comment_public,
+            author_of=lambda comment: comment.author,
+            url_of=_idea_comment_url,
+            context_of=lambda comment: comment.idea.title,
         ),
         Reportable(
             name="answer",
