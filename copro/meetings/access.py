@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from copro.core.permissions import TABLE, Role
-from copro.meetings.models import Meeting, MeetingStatus
+from copro.meetings.models import AgendaItem, Meeting, MeetingAction, MeetingStatus, Registration, Team
 from copro.projects.access import get_project_for_user
 from copro.projects.models import Project
 
@@ -33,3 +33,41 @@ def get_meeting_for_user(
         raise Http404
     found.project = project
     return project, role, found
+
+
+def get_team_for_user(
+    user: Any, slug: str, meeting_id: int, team_id: int, action: str = "meetings.view"
+) -> tuple[Project, Role, Meeting, Team]:
+    project, role, meeting = get_meeting_for_user(user, slug, meeting_id, action)
+    team = Team.objects.filter(meeting=meeting, pk=team_id).first()
+    if team is None:
+        raise Http404
+    team.meeting, team.project = meeting, project
+    return project, role, meeting, team
+
+
+def agenda_item_in(meeting: Meeting, item_id: int) -> AgendaItem:
+    item = AgendaItem.objects.filter(meeting=meeting, pk=item_id).first()
+    if item is None:
+        raise Http404
+    item.meeting = meeting
+    return item
+
+
+def action_in(meeting: Meeting, action_id: int) -> MeetingAction:
+    found = MeetingAction.objects.filter(meeting=meeting, pk=action_id).select_related("assignee").first()
+    if found is None:
+        raise Http404
+    found.meeting, found.project = meeting, meeting.project
+    return found
+
+
+def registration_in(meeting: Meeting, registration_id: int | None) -> Registration:
+    """A registration of this meeting, for facilitators' pages (their access is checked by the caller)."""
+    found = None
+    if registration_id is not None:
+        found = Registration.objects.filter(meeting=meeting, pk=registration_id).select_related("user").first()
+    if found is None:
+        raise Http404
+    found.meeting = meeting
+    return found
