@@ -54,6 +54,16 @@ def _erase(user: Any) -> None:
     Response.objects.filter(respondent=user).update(respondent=None)
 
 
+def _contributors(ids: list[int]) -> set[int]:
+    """Respondents with an account who asked to hear what happens as a result (Response.hear_back), for
+    followthrough. Anonymous and staff-entered responses have no account to tell."""
+    return set(
+        Response.objects.filter(
+            consultation_id__in=ids, hear_back=True, status=ResponseStatus.SUBMITTED, respondent__isnull=False
+        ).values_list("respondent_id", flat=True)
+    )
+
+
 registry.register(
     Component(
         name="consultations",
@@ -87,5 +97,6 @@ registry.register(
         personal_data=_personal_data,
         erase_personal_data=_erase,
         nav=[NavItem(_("Consultations"), "consultations:list", "consultations.view")],
+        contributors={"consultations.consultation": _contributors},
     )
 )

@@ -58,6 +58,16 @@ def _personal_data(user: Any) -> dict[str, Any]:
     }
 
 
+def _contributors(ids: list[int]) -> set[int]:
+    """Who took part in these decisions, to hear what became of them (followthrough): whoever put a proposal
+    forward, everyone who voted (secret ballots included: Participation records who voted, not how) and
+    everyone who responded to a proposal. Not the facilitator who merely set up a poll or budget."""
+    people = set(Decision.objects.filter(pk__in=ids, kind="proposal").values_list("created_by_id", flat=True))
+    people.update(Participation.objects.filter(decision_id__in=ids).values_list("user_id", flat=True))
+    people.update(Response.objects.filter(decision_id__in=ids).values_list("user_id", flat=True))
+    return people
+
+
 registry.register(
     Component(
         name="decisions",
@@ -92,5 +102,6 @@ registry.register(
         dashboard=_dashboard,
         personal_data=_personal_data,
         nav=[NavItem(_("Decisions"), "decisions:list", "decisions.view")],
+        contributors={"decisions.decision": _contributors},
     )
 )

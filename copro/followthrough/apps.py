@@ -7,4 +7,7 @@ class FollowthroughConfig(AppConfig):
     verbose_name = "Followthrough"
 
     def ready(self) -> None:
-        from copro.followthrough import component  # noqa: F401 - registers the component
+        from copro.followthrough import (
+            component,  # noqa: F401 - registers the component
+            report_component,  # noqa: F401 - reports, health and open data
+        )

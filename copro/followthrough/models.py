@@ -8,10 +8,13 @@ Governance reports and co-production health are computed from these and the othe
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.models import EntryChannel, Visibility
@@ -27,6 +30,17 @@ class CommitmentStatus(models.TextChoices):
 
 # Changed and dropped commitments must say why, in plain words.
 NEEDS_REASON = (CommitmentStatus.CHANGED, CommitmentStatus.DROPPED)
+# Still to be kept: these can be overdue.
+OPEN_STATUSES = (CommitmentStatus.PLANNED, CommitmentStatus.IN_PROGRESS)
+
+# Where a commitment can come from: the source's model -> the link kind (declared in component.py).
+# Models are looked up lazily (django.apps.apps.get_model), so an app that is not installed breaks nothing.
+SOURCE_KINDS: dict[str, str] = {
+    "decisions.decision": "commits_decision",
+    "ideas.idea": "commits_idea",
+    "meetings.meetingaction": "commits_action",
+    "consultations.consultation": "commits_consultation",
+}
 
 
 class Commitment(models.Model):
@@ -65,6 +79,10 @@ class Commitment(models.Model):
     @property
     def activity_label(self) -> str:
         return self.title
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        """Still planned or in progress after its due date."""
+        return self.status in OPEN_STATUSES and self.due_on < (today or timezone.localdate())
 
 
 class Milestone(models.Model):
@@ -166,6 +184,107 @@ class FeedbackMoment(models.Model):
 
     def __str__(self) -> str:
         return f"feedback {self.pk}"
+
+
+class FeedbackTag(models.TextChoices):
+    """A fixed, plain-language set: easy to pick on a phone, easy to count in a report."""
+
+    LISTENED = "listened", _("I felt listened to")
+    NOT_LISTENED = "not_listened", _("I did not feel listened to")
+    WAITING = "waiting", _("Waiting or delays")
+    INFORMATION = "information", _("Information, letters and forms")
+    STAFF = "staff", _("The people I met")
+    ACCESS = "access", _("Getting there, access and support")
+    MEETINGS = "meetings", _("Meetings and events")
+    WEBSITE = "website", _("Using this website")
+    OTHER = "other", _("Something else")
+
+
+class FeedbackSettings(models.Model):
+    """A project's choices about feedback moments. A project without a row uses the defaults."""
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="feedback_settings")
+    # Off by default: a facilitator switches it on when the project is ready to read what arrives.
+    allow_anonymous = models.BooleanField(
+        _("let people give feedback without an account"),
+        default=False,
+        help_text=_("Only on a public project. Without an account, one address can send 20 an hour."),
+    )
+    intro = models.TextField(
+        _("what you tell people before they give feedback"),
+        max_length=1000,
+        blank=True,
+        help_text=_("For example: who reads it, and what you do with it."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "feedback settings"
+
+    def __str__(self) -> str:
+        return f"feedback settings of {self.project_id}"
+
+
+class NoticeState(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Emailed")
+    DIGEST = "digest", _("Waiting for the weekly summary")
+    FAILED = "failed", _("The mail server refused it")
+    SKIPPED = "skipped", _("Not emailed (they asked for no emails)")
+
+
+class CommitmentNotice(models.Model):
+    """One update to one contributor. The unique constraint means nobody is told of the same update twice,
+    however many of the linked items they took part in, and however often the sending task runs.
+
+    Written in one bulk insert when the update is posted; a background task then claims each row
+    (queued -> sending, a conditional UPDATE, stamping claimed_at) before emailing, or moves it to the weekly
+    summary, or marks it skipped for people who asked for no emails (they still see the news on the page).
+    A row left "sending" by a worker that was killed mid-send is put back in the queue once its claim is
+    older than tasks.STALE_CLAIM (15 minutes).
+    """
+
+    update = models.ForeignKey(CommitmentUpdate, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=NoticeState.choices, default=NoticeState.QUEUED)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker took it to send (state "sending")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["update", "user"], name="one_commitment_notice_per_person"),
+        ]
+        indexes = [
+            models.Index(fields=["update", "state", "id"], name="commitment_notice_sending"),
+            models.Index(fields=["user", "id"], name="commitment_notice_digest", condition=Q(state=NoticeState.DIGEST)),
+            models.Index(fields=["user", "-id"], name="commitment_notice_person"),
+            models.Index(
+                fields=["claimed_at"], name="commitment_notice_claimed", condition=Q(state=NoticeState.SENDING)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice of update {self.update_id} to {self.user_id}: {self.state}"
+
+
+class NoticeOptOut(models.Model):
+    """Someone who asked to stop hearing about a project's commitments (the link in every such email)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_notice_opt_out_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} stopped notices from {self.project_id}"
 
 
 class ReachTarget(models.Model):

@@ -11,7 +11,12 @@ project of that shape and size, for demonstrations and for the benchmark (benchm
 - a consultation with every kind of question (a choice of the 32 locations, an agreement scale, multiple
   choice, ranking, free text, a place on the map, a section shown only to people who cycle, and private
   "about you" questions) and 20,000 submitted responses, 85% online;
-- 1,200 confirmed subscribers, some to the consultation only.
+- 1,200 confirmed subscribers, some to the consultation only;
+- follow-through: 2,500 more residents who joined to vote, a closed priorities poll that all 5,500 residents
+  with an account voted in (secret ballots), two consent proposals, ideas (where the ideas app is installed)
+  with authors and supporters, 500 commitments ("you said, we did") with milestones and updates, each linked
+  to the poll, a proposal, an idea or the consultation, and 400 feedback moments. A commitment linked to the
+  poll reaches more than 5,000 contributors (the benchmark's "update reaching 5,000 people").
 
 Everything is written with bulk inserts through the ORM (SQLite or PostgreSQL) inside one transaction,
 and takes well under two minutes. The random generator has a fixed seed, so the same data comes out
@@ -51,7 +56,7 @@ from copro.consultations.models import (
     ResultsVisibility,
     Section,
 )
-from copro.core.models import EntryChannel
+from copro.core.models import EntryChannel, ResourceLink
 from copro.maps.models import Agreement, Category, Comment, Map, MapStatus, Pin, Place
 from copro.projects import services
 from copro.projects.models import MemberRole, Membership, OrganisationMembership, Project, ProjectVisibility
@@ -72,6 +77,9 @@ class Scale:
     responses: int
     subscribers: int
     accounts: int  # residents with an account: they pin, agree, comment and some respond signed in
+    voters: int  # more residents with an account, who joined to vote on the priorities (follow-through)
+    commitments: int  # "you said, we did" promises, each linked to a decision, an idea or the consultation
+    feedback: int  # feedback moments about the service and the project
 
     def fraction(self, share: float) -> Scale:
         def part(n: int) -> int:
@@ -81,7 +89,17 @@ class Scale:
 
 
 SCALES = {
-    "cardiff": Scale(pins=5000, agreements=8000, comments=1500, responses=20000, subscribers=1200, accounts=3000),
+    "cardiff": Scale(
+        pins=5000,
+        agreements=8000,
+        comments=1500,
+        responses=20000,
+        subscribers=1200,
+        accounts=3000,
+        voters=2500,
+        commitments=500,
+        feedback=400,
+    ),
 }
 
 # The area: a box around the city; the map opens on the city centre.
@@ -393,6 +411,7 @@ class Seeder:
             responses = self.responses(consultation, accounts, staff)
             answers = self.answers(consultation, questions, responses, places)
             subscribers = self.subscribers(project, consultation)
+        followthrough = FollowThroughSeeder(self, project, facilitator, staff, accounts, consultation).run()
         return {
             "accounts": len(accounts) + 1 + len(staff),
             "map places": len(places),
@@ -404,6 +423,7 @@ class Seeder:
             "responses": len(responses),
             "answers": answers,
             "subscribers (confirmed)": subscribers,
+            **followthrough,
         }
 
     # --- People and the project ----------------------------------------------------------------------
@@ -776,3 +796,499 @@ class Seeder:
 
     def scale_value(self, mean: float) -> int:
         return min(5, max(1, round(self.rng.gauss(mean, 1.1))))
+
+
+# --- Follow-through: decisions, ideas, commitments and feedback --------------------------------------
+
+DECIDED_AT = datetime(2021, 6, 17, 18, 0, tzinfo=UTC)  # cabinet decided the order of the schemes
+COMMITMENTS_FROM = datetime(2021, 7, 1, 9, 0, tzinfo=UTC)
+COMMITMENT_WEEKS = 78  # promises made over 18 months after the decision
+# What each commitment came from: the priorities poll, a proposal, an idea, or the consultation itself.
+SOURCE_SHARES = [("poll", 0.4), ("proposal", 0.2), ("idea", 0.2), ("consultation", 0.2)]
+MILESTONE_STEPS = [
+    "Survey the site",
+    "Draw up the design",
+    "Road safety audit",
+    "Consult the people who live there",
+    "Publish the traffic order",
+    "Start building",
+    "Finish building",
+]
+FEEDBACK_TEXTS = [
+    ("The drop-in at the library was friendly and they explained the plans.", 5, ["staff", "listened"]),
+    ("I waited weeks for an answer to my email about the cycle lane.", 2, ["waiting"]),
+    ("The letter about the road closure did not say which streets.", 2, ["information"]),
+    ("The map was easy to use on my phone.", 4, ["website"]),
+    ("Nobody came back to me about the crossing by the school.", 1, ["not_listened"]),
+    ("The evening meeting was at a good time for working parents.", 4, ["meetings", "access"]),
+    ("The new crossing on Cowbridge Road means my son can walk to school.", 5, ["listened"]),
+    ("The survey was long, but I liked seeing what others said.", 3, ["website"]),
+]
+
+
+class FollowThroughSeeder:
+    """What became of it all: decisions, ideas, 500 commitments with milestones and updates, feedback.
+
+    Bulk inserts only, no activity entries (the hash chain would serialise them), dates from 2021 on."""
+
+    def __init__(
+        self,
+        seeder: Seeder,
+        project: Project,
+        facilitator: User,
+        staff: list[User],
+        accounts: list[User],
+        consultation: Consultation,
+    ) -> None:
+        self.seeder = seeder
+        self.rng = seeder.rng
+        self.scale = seeder.scale
+        self.project = project
+        self.facilitator = facilitator
+        self.staff = staff
+        self.accounts = accounts
+        self.consultation = consultation
+
+    def run(self) -> dict[str, int]:
+        from copro.decisions.models import Ballot, Decision, Option, Participation
+        from copro.decisions.models import Response as ProposalResponse
+        from copro.followthrough.models import Commitment, CommitmentUpdate, FeedbackMoment
+        from copro.followthrough.models import Milestone as FollowMilestone
+
+        dated = [
+            _field(Membership, "joined_at"),
+            _field(Decision, "created_at"),
+            _field(Participation, "at"),
+            _field(ProposalResponse, "created_at"),
+            _field(ProposalResponse, "updated_at"),
+            _field(Commitment, "created_at"),
+            _field(Commitment, "updated_at"),
+            _field(CommitmentUpdate, "created_at"),
+            _field(FeedbackMoment, "created_at"),
+            _field(ResourceLink, "created_at"),
+        ]
+        with historical_dates(*dated):
+            voters = self.voters()
+            poll, ballots = self.poll(voters, Decision, Option, Participation, Ballot)
+            proposals = self.proposals(Decision, ProposalResponse)
+            ideas = self.ideas(proposals)
+            commitments, milestones, updates = self.commitments(
+                poll, proposals, ideas, Commitment, FollowMilestone, CommitmentUpdate
+            )
+            feedback = self.feedback(commitments, FeedbackMoment)
+        return {
+            "voters (more accounts)": len(voters),
+            "decisions": 1 + len(proposals),
+            "ballots": ballots,
+            "ideas": len(ideas),
+            "commitments": len(commitments),
+            "milestones": milestones,
+            "commitment updates": updates,
+            "feedback moments": feedback,
+        }
+
+    # --- People and decisions ------------------------------------------------------------------------
+
+    def voters(self) -> list[User]:
+        users = User.objects.bulk_create(
+            [
+                User(
+                    email=f"voter{i:05d}@cardiff.example.org",
+                    display_name=f"Voter {i}",
+                    preferred_language="cy" if i % 9 == 0 else "en",
+                    email_frequency="weekly" if i % 4 == 0 else "immediate",
+                    password=self.seeder.password,
+                    date_joined=DECIDED_AT - timedelta(days=30 - i % 28),
+                )
+                for i in range(self.scale.voters)
+            ],
+            batch_size=BATCH,
+        )
+        Membership.objects.bulk_create(
+            [
+                Membership(project=self.project, user=u, role=MemberRole.PARTICIPANT, joined_at=u.date_joined)
+                for u in users
+            ],
+            batch_size=BATCH,
+        )
+        return users
+
+    def poll(self, voters: list[User], Decision: Any, Option: Any, Participation: Any, Ballot: Any) -> tuple[Any, int]:  # noqa: N803
+        """The priorities poll: every resident with an account voted (approval, secret ballots)."""
+        from copro.decisions import counting
+        from copro.decisions.services import participation_figures
+
+        rng = self.rng
+        poll = Decision.objects.create(
+            project=self.project,
+            kind="poll",
+            title="Which eight of the 32 schemes should be built first?",
+            how_used="Cabinet builds the eight with the most support first, from the autumn of 2021.",
+            electorate_roles=["participant", "expert", "facilitator"],
+            weights={"participant": 1, "expert": 1, "facilitator": 1},
+            secrecy="secret",
+            hide_results=True,
+            status="open",
+            closes_at=DECIDED_AT,
+            method="approval",
+            min_choices=1,
+            max_choices=8,
+            created_by=self.facilitator,
+            created_at=DECIDED_AT - timedelta(days=28),
+            opened_at=DECIDED_AT - timedelta(days=28),
+        )
+        options = Option.objects.bulk_create(
+            [
+                Option(decision=poll, title=title, code=f"L{i + 1:02d}", position=i)
+                for i, (title, _place) in enumerate(LOCATIONS)
+            ]
+        )
+        popularity = [rng.paretovariate(1.5) for _ in options]
+        everyone = [*self.accounts, *voters]
+        participations, ballots = [], []
+        for person in everyone:
+            k = rng.randint(1, 8)
+            chosen = sorted({o.code for o in rng.choices(options, weights=popularity, k=k)})
+            at = DECIDED_AT - timedelta(days=rng.randint(1, 27), minutes=rng.randrange(1440))
+            participations.append(Participation(decision=poll, user=person, role="participant", at=at))
+            ballots.append(Ballot(decision=poll, voter=None, choices=chosen, weight=1, channel="online"))
+        Participation.objects.bulk_create(participations, batch_size=BATCH)
+        Ballot.objects.bulk_create(ballots, batch_size=BATCH)
+        poll.result = counting.count_or_explain(poll)
+        poll.participation = participation_figures(poll)
+        poll.status = "closed"
+        poll.closed_at = DECIDED_AT
+        poll.closed_by = self.facilitator
+        poll.outcome = "counted"
+        poll.save()
+        return poll, len(ballots)
+
+    def proposals(self, Decision: Any, ProposalResponse: Any) -> list[Any]:  # noqa: N803
+        """Two consent proposals put forward by residents, agreed after a few hundred responses."""
+        rng = self.rng
+        made = []
+        for title, statement in [
+            (
+                "Make Castle Street's temporary cycle track permanent",
+                "Agreed: the track stays, with a wider footway at the castle entrance.",
+            ),
+            (
+                "Trial a 20 mph limit in Grangetown before the rest of the city",
+                "Agreed: a six-month trial from September, with speed surveys before and after.",
+            ),
+        ]:
+            proposer = rng.choice(self.accounts)
+            decision = Decision.objects.create(
+                project=self.project,
+                kind="proposal",
+                process="consent",
+                title=title,
+                how_used="A consent decision: it goes ahead unless a reasoned objection is left unanswered.",
+                electorate_roles=["participant", "expert", "facilitator"],
+                weights={"participant": 1, "expert": 1, "facilitator": 1},
+                secrecy="named",
+                status="closed",
+                closes_at=DECIDED_AT,
+                created_by=proposer,
+                created_at=DECIDED_AT - timedelta(days=21),
+                opened_at=DECIDED_AT - timedelta(days=21),
+                closed_at=DECIDED_AT,
+                closed_by=self.facilitator,
+                outcome="adopted",
+                outcome_statement=statement,
+                rationale="Agreed by consent; no objection was left unanswered.",
+            )
+            responders = rng.sample(self.accounts, min(len(self.accounts), max(1, self.scale.voters // 10)))
+            ProposalResponse.objects.bulk_create(
+                [
+                    ProposalResponse(
+                        decision=decision,
+                        user=person,
+                        stance=rng.choices(["agree", "abstain"], weights=[9, 1])[0],
+                        created_at=DECIDED_AT - timedelta(days=rng.randint(1, 20)),
+                        updated_at=DECIDED_AT - timedelta(days=1),
+                    )
+                    for person in responders
+                    if person.pk != proposer.pk
+                ],
+                batch_size=BATCH,
+            )
+            decision.participation = {
+                "total": len(responders),
+                "by_channel": {"online": len(responders)},
+                "offline": 0,
+                "online": len(responders),
+            }
+            decision.save(update_fields=["participation"])
+            made.append(decision)
+        return made
+
+    def ideas(self, proposals: list[Any]) -> list[Any]:
+        """Residents' ideas with their authors and supporters; some were taken to the proposals."""
+        from django.apps import apps
+
+        try:
+            Idea = apps.get_model("ideas", "Idea")  # noqa: N806
+            IdeaAuthor = apps.get_model("ideas", "IdeaAuthor")  # noqa: N806
+            Support = apps.get_model("ideas", "Support")  # noqa: N806
+        except LookupError:
+            return []
+        rng = self.rng
+        n = max(2, self.scale.commitments // 10)
+        with historical_dates(
+            _field(Idea, "created_at"),
+            _field(Idea, "updated_at"),
+            _field(Support, "created_at"),
+            _field(IdeaAuthor, "created_at"),
+        ):
+            authors = [rng.choice(self.accounts) for _ in range(n)]
+            ideas = Idea.objects.bulk_create(
+                [
+                    Idea(
+                        project=self.project,
+                        title=f"{LOCATIONS[i % len(LOCATIONS)][0].split(':')[0]}: {rng.choice(IDEA_WORDS)}",
+                        problem="People told us on the map that this place feels unsafe.",
+                        proposal="Build it as part of the active travel programme.",
+                        author=author,
+                        status="taken" if i < 2 * len(proposals) else rng.choice(["submitted", "shortlisted"]),
+                        created_at=CONSULTATION_OPENS + timedelta(days=rng.randint(0, 120)),
+                        updated_at=DECIDED_AT,
+                    )
+                    for i, author in enumerate(authors)
+                ]
+            )
+            IdeaAuthor.objects.bulk_create(
+                [IdeaAuthor(idea=idea, user=idea.author, is_lead=True, created_at=idea.created_at) for idea in ideas]
+            )
+            supports = []
+            for idea in ideas:
+                fans = {p.pk: p for p in rng.sample(self.accounts, min(len(self.accounts), rng.randint(0, 40)))}
+                fans.pop(idea.author_id, None)
+                supports += [
+                    Support(idea=idea, user=p, created_at=idea.created_at + timedelta(days=2)) for p in fans.values()
+                ]
+                idea.support_count = len(fans)
+            Support.objects.bulk_create(supports, batch_size=BATCH, ignore_conflicts=True)
+            Idea.objects.bulk_update(ideas, ["support_count"], batch_size=BATCH)
+        # The first ideas were taken to the proposals ("taken_to", declared by the ideas app).
+        taken = [
+            self.link("taken_to", idea, proposals[i % len(proposals)], DECIDED_AT - timedelta(days=22))
+            for i, idea in enumerate(ideas[: 2 * len(proposals)])
+        ]
+        ResourceLink.objects.bulk_create(taken)
+        return ideas
+
+    def link(self, kind: str, source: Any, target: Any, at: datetime) -> ResourceLink:
+        from django.contrib.contenttypes.models import ContentType
+
+        return ResourceLink(
+            project=self.project,
+            kind=kind,
+            source_type=ContentType.objects.get_for_model(source),
+            source_id=source.pk,
+            target_type=ContentType.objects.get_for_model(target),
+            target_id=target.pk,
+            created_by=self.facilitator,
+            created_at=at,
+        )
+
+    # --- Commitments ---------------------------------------------------------------------------------
+
+    def commitments(
+        self,
+        poll: Any,
+        proposals: list[Any],
+        ideas: list[Any],
+        Commitment: Any,
+        Milestone: Any,
+        Update: Any,  # noqa: N803
+    ) -> tuple[list[Any], int, int]:
+        """Promises with milestones and a history of updates that ends in their status today."""
+        from django.utils import timezone
+
+        rng = self.rng
+        now = timezone.now()
+        owners = [self.facilitator, *self.staff]
+        shares = [(k, w) for k, w in SOURCE_SHARES if k != "idea" or ideas]
+        plans = []
+        for i in range(self.scale.commitments):
+            made_at = self.seeder.moment(COMMITMENTS_FROM, COMMITMENT_WEEKS)
+            due = (made_at + timedelta(days=rng.randint(60, 6 * 365 // 2))).date()
+            due_at = datetime.combine(due, datetime.min.time(), tzinfo=UTC)
+            if due_at < now:  # its date has passed: mostly kept, some late, changed or dropped, a few overdue
+                status = rng.choices(
+                    ["done", "done_late", "changed", "dropped", "in_progress"], weights=[62, 14, 9, 5, 10]
+                )[0]
+            else:
+                status = rng.choices(["planned", "in_progress", "done"], weights=[35, 55, 10])[0]
+            where, _place = LOCATIONS[i % len(LOCATIONS)]
+            source = rng.choices([k for k, _w in shares], weights=[w for _k, w in shares])[0]
+            plans.append((i, made_at, due, status, where, source))
+        rows = []
+        for i, made_at, due, status, where, _source in plans:
+            final = "done" if status == "done_late" else status
+            done_at = None
+            if final == "done":
+                limit = datetime.combine(due, datetime.min.time(), tzinfo=UTC)
+                if status == "done_late":
+                    done_at = min(now, limit + timedelta(days=rng.randint(5, 120)))
+                else:
+                    done_at = min(now, made_at + (limit - made_at) * rng.uniform(0.5, 0.98))
+            owner = rng.choice(owners) if rng.random() < 0.85 else rng.choice(self.accounts)
+            rows.append(
+                Commitment(
+                    project=self.project,
+                    title=f"{where.split(':')[0]}: {COMMITMENT_WORDS[i % len(COMMITMENT_WORDS)]}",
+                    description=f"What people said about {where.split(':')[0]}, turned into a promise.",
+                    owner=owner,
+                    due_on=due,
+                    status=final,
+                    status_reason=REASONS[i % len(REASONS)] if final in ("changed", "dropped") else "",
+                    visibility="public" if rng.random() < 0.95 else "members",
+                    created_by=self.facilitator,
+                    created_at=made_at,
+                    updated_at=done_at or made_at,
+                    done_at=done_at,
+                    # Already told, long ago: `copro followthrough overdue` does not email 50 seeded owners.
+                    overdue_flagged_at=now if final in ("planned", "in_progress") and due < now.date() else None,
+                )
+            )
+        made = Commitment.objects.bulk_create(rows, batch_size=BATCH)
+        # Co-owners: one in five commitments shares ownership with a resident.
+        through = Commitment.co_owners.through
+        through.objects.bulk_create(
+            [through(commitment_id=c.pk, user_id=rng.choice(self.accounts).pk) for c in made if rng.random() < 0.2],
+            batch_size=BATCH,
+        )
+        links = []
+        for c, (_i, made_at, _due, _status, _where, source) in zip(made, plans, strict=True):
+            if source == "poll":
+                item, kind = poll, "commits_decision"
+            elif source == "proposal":
+                item, kind = rng.choice(proposals), "commits_decision"
+            elif source == "idea":
+                item, kind = rng.choice(ideas), "commits_idea"
+            else:
+                item, kind = self.consultation, "commits_consultation"
+            links.append(self.link(kind, item, c, made_at))
+        ResourceLink.objects.bulk_create(links, batch_size=BATCH)
+        milestones, updates = [], []
+        for c, (_i, made_at, due, _status, _where, _source) in zip(made, plans, strict=True):
+            steps = rng.randint(0, 5)
+            span = max(1, (due - made_at.date()).days)
+            finished = c.status == "done"
+            done_steps = steps if finished else (rng.randint(0, steps) if c.status in ("in_progress", "changed") else 0)
+            for k in range(steps):
+                step_due = made_at.date() + timedelta(days=span * (k + 1) // (steps + 1))
+                milestones.append(
+                    Milestone(
+                        commitment=c,
+                        title=MILESTONE_STEPS[k % len(MILESTONE_STEPS)],
+                        due_on=step_due,
+                        done_at=min(now, datetime.combine(step_due, datetime.min.time(), tzinfo=UTC))
+                        if k < done_steps
+                        else None,
+                        position=k,
+                    )
+                )
+            author = c.owner
+            updates.append(
+                Update(
+                    commitment=c,
+                    author=self.facilitator,
+                    text="",
+                    status_from="",
+                    status_to="planned",
+                    created_at=made_at,
+                )
+            )
+            last = made_at
+            end = c.done_at or min(now, datetime.combine(due, datetime.min.time(), tzinfo=UTC) + timedelta(days=30))
+            news = rng.randint(1, 5)
+            for k in range(news):
+                last = last + (end - last) * rng.uniform(0.1, 0.5)
+                if k == 0 and c.status != "planned":
+                    updates.append(
+                        Update(
+                            commitment=c,
+                            author=author,
+                            text="Work has started on site.",
+                            status_from="planned",
+                            status_to="in_progress",
+                            created_at=last,
+                        )
+                    )
+                else:
+                    updates.append(Update(commitment=c, author=author, text=rng.choice(NEWS), created_at=last))
+            if c.status in ("done", "changed", "dropped"):
+                updates.append(
+                    Update(
+                        commitment=c,
+                        author=author,
+                        text="Finished, and open to everyone." if c.status == "done" else "",
+                        status_from="in_progress",
+                        status_to=c.status,
+                        reason=c.status_reason,
+                        created_at=max(last, c.done_at or end),
+                    )
+                )
+        Milestone.objects.bulk_create(milestones, batch_size=BATCH)
+        Update.objects.bulk_create(updates, batch_size=BATCH)
+        return made, len(milestones), len(updates)
+
+    def feedback(self, commitments: list[Any], FeedbackMoment: Any) -> int:  # noqa: N803
+        rng = self.rng
+        rows = []
+        for i in range(self.scale.feedback):
+            text, feeling, tags = FEEDBACK_TEXTS[i % len(FEEDBACK_TEXTS)]
+            channel = self.seeder.pick(RESPONSE_CHANNELS)
+            online = channel == EntryChannel.ONLINE
+            consent = rng.random() < 0.4
+            triage = rng.choices(["new", "celebrate", "act_on", "pass_on"], weights=[2, 3, 4, 1])[0]
+            at = self.seeder.moment(COMMITMENTS_FROM, COMMITMENT_WEEKS)
+            shared = consent and triage == "celebrate" and rng.random() < 0.5
+            rows.append(
+                FeedbackMoment(
+                    project=self.project,
+                    about="service" if rng.random() < 0.7 else "project",
+                    text=text,
+                    feeling=max(1, min(5, feeling + rng.choice([-1, 0, 0, 1]))),
+                    tags=tags,
+                    given_by=rng.choice(self.accounts) if online and rng.random() < 0.5 else None,
+                    entered_by=None if online else rng.choice(self.staff),
+                    channel=channel,
+                    created_at=at,
+                    triage=triage,
+                    triaged_by=None if triage == "new" else self.facilitator,
+                    triaged_at=None if triage == "new" else at + timedelta(days=3),
+                    commitment=rng.choice(commitments) if triage == "act_on" and commitments else None,
+                    consent_to_share=consent,
+                    public_excerpt=text if shared else "",
+                    shared_at=at + timedelta(days=4) if shared else None,
+                )
+            )
+        FeedbackMoment.objects.bulk_create(rows, batch_size=BATCH)
+        return len(rows)
+
+
+IDEA_WORDS = ["a safer crossing", "a protected cycle lane", "wider pavements", "better lighting", "slower traffic"]
+COMMITMENT_WORDS = [
+    "build the new crossing",
+    "put in a protected cycle track",
+    "widen the footway",
+    "light the path",
+    "cut the speed limit to 20 mph",
+    "add cycle parking",
+]
+REASONS = [
+    "The road safety audit found the design unsafe for buses; we are building a signal crossing instead.",
+    "The land belongs to the railway, which refused; the money moved to the next scheme on the list.",
+    "Utilities under the road would have doubled the cost; we will bid for more money next year.",
+]
+NEWS = [
+    "The design is finished and has passed its road safety audit.",
+    "We met the residents' association on site; their changes are in the design.",
+    "Building is two weeks behind because of the weather.",
+    "The traffic order is published: you can comment until the end of the month.",
+    "Materials are ordered.",
+]
