@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Test processes per database run (pytest-xdist); TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 export COPRO_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: bench run install test test-install system-deps lint typecheck migrations-check test-sqlite test-postgres messages worker clean
@@ -56,11 +58,11 @@ migrations-check: $(VENV)/.test-installed
 	COPRO_TESTING=1 COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/copro makemigrations --check --dry-run
 
 test-sqlite: test-install
-	COPRO_TESTING=1 COPRO_REQUIRE_BROWSER=1 $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	COPRO_TESTING=1 COPRO_REQUIRE_BROWSER=1 $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: test-install
 	bash scripts/postgres.sh start
-	COPRO_TESTING=1 COPRO_REQUIRE_BROWSER=1 DATABASE_URL=$$(bash scripts/postgres.sh url) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	COPRO_TESTING=1 COPRO_REQUIRE_BROWSER=1 DATABASE_URL=$$(bash scripts/postgres.sh url) $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS); \
 	  status=$$?; bash scripts/postgres.sh stop; exit $$status
 
 test: test-install lint typecheck migrations-check test-sqlite test-postgres
@@ -76,3 +78,6 @@ bench: $(VENV)/.test-installed messages
 	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/decisions.py
 	$(BIN)/python benchmarks/pb.py
 	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/listening.py
+	$(BIN)/python benchmarks/unconference.py
+	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/live.py
+	COPRO_VAR_DIR=$$(mktemp -d) $(BIN)/python benchmarks/followthrough.py

@@ -335,12 +335,51 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 COPRO_INVITATION_DAYS = env_int("COPRO_INVITATION_DAYS", 14, minimum=1)
 
 # --- ideas ---------------------------------------------------------------------------------------
+# Files attached to ideas: at most 10 MB each (pictures 5 MB, as map photos), at most 10 per idea.
+COPRO_IDEAS_ATTACHMENT_MAX_BYTES = env_int("COPRO_IDEAS_ATTACHMENT_MAX_BYTES", 10_000_000, minimum=1_000_000)
+COPRO_IDEAS_ATTACHMENTS_PER_IDEA = env_int("COPRO_IDEAS_ATTACHMENTS_PER_IDEA", 10, minimum=1)
+if isinstance(ACCOUNT_RATE_LIMITS, dict):
+    ACCOUNT_RATE_LIMITS.update(
+        {
+            "ideas_submit": "20/h/user",  # new ideas per person per hour
+            "ideas_comment": "120/h/user",
+            "ideas_upload": "30/h/user",
+        }
+    )
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {"IdeaStatusEnum": "copro.ideas.models.IdeaStatus"}
+)
 # --- end ideas -----------------------------------------------------------------------------------
 
 # --- meetings ------------------------------------------------------------------------------------
+# Webcasts from these players are embedded in a meeting's page (copro/meetings/embed.py); any other
+# webcast is a plain link. YouTube only through its privacy-enhanced domain (no cookies until play).
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["frame-src"] = ["https://www.youtube-nocookie.com", "https://player.vimeo.com"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "MeetingStatusEnum": "copro.meetings.models.MeetingStatus",
+        "MeetingFormatEnum": "copro.meetings.models.MeetingFormat",
+        "RegistrationStatusEnum": "copro.meetings.models.RegistrationStatus",
+        "MeetingActionStatusEnum": "copro.meetings.models.ActionStatus",
+    }
+)
 # --- end meetings --------------------------------------------------------------------------------
 
 # --- unconference --------------------------------------------------------------------------------
+# Open space proposals: 20 per hour per person (a busy workshop table proposes a handful; a script cannot
+# fill the wall). Marks are not limited: one per person per session is held by the database.
+if isinstance(ACCOUNT_RATE_LIMITS, dict):
+    ACCOUNT_RATE_LIMITS["unconference_propose"] = "20/h/user"
+# The scheduler's time limit when a facilitator presses "Build the schedule", in milliseconds (it runs in
+# the request and usually stops well before: 40 sessions take about 0.1 s). At most 5,000.
+COPRO_UNCONFERENCE_BUILD_MS = min(env_int("COPRO_UNCONFERENCE_BUILD_MS", 500, minimum=100), 5000)
+# Asking someone to co-host a session (an email to them): 10 per hour per person. Enough to gather a few
+# co-hosts; too few to mail a list of addresses or to test which of them belong to members.
+if isinstance(ACCOUNT_RATE_LIMITS, dict):
+    ACCOUNT_RATE_LIMITS["unconference_host_invite"] = "10/h/user"
+# After a change to a published schedule, wait this many seconds before emailing the people whose sessions
+# moved, so a facilitator's run of changes gives each person one email (0: at once). At most an hour.
+COPRO_UNCONFERENCE_NOTICE_DELAY_S = min(env_int("COPRO_UNCONFERENCE_NOTICE_DELAY_S", 300, minimum=0), 3600)
 # --- end unconference ----------------------------------------------------------------------------
 
 # --- live (Django Channels) ----------------------------------------------------------------------
@@ -353,9 +392,35 @@ if COPRO_REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Questions and comments sent to a live meeting: 10 per 10 minutes per person (enough to take part in a
+# lively meeting; not enough to flood the moderators' queue). Off with the other limits when disabled.
+if isinstance(ACCOUNT_RATE_LIMITS, dict):
+    ACCOUNT_RATE_LIMITS["live_question"] = "10/600s/user"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "LiveEntryKindEnum": "copro.live.models.EntryKind",
+        "LiveQuestionKindEnum": "copro.live.models.QuestionKind",
+        "LiveFeedStatusEnum": "copro.live.models.FeedStatus",
+    }
+)
+# The feed's WebSocket needs no CSP change: connect-src 'self' allows ws:// and wss:// to this same host
+# and port (CSP Level 3, as Chromium and Firefox apply it; the browser test checks there is no violation).
 # --- end live ------------------------------------------------------------------------------------
 
 # --- followthrough -------------------------------------------------------------------------------
+# Feedback moments without an account (where a project allows them): 20 per hour per IP address, so a
+# drop-in PC or a library tablet can serve a queue of people but a script cannot flood a project's inbox.
+# Signed-in feedback and practitioners' entry are not limited. (ACCOUNT_RATE_LIMITS is False when every
+# limit is switched off.)
+if isinstance(ACCOUNT_RATE_LIMITS, dict):
+    ACCOUNT_RATE_LIMITS["feedback"] = "20/h/ip"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "CommitmentStatusEnum": "copro.followthrough.models.CommitmentStatus",
+        "FeedbackAboutEnum": "copro.followthrough.models.FeedbackAbout",
+        "FeedbackTagEnum": "copro.followthrough.models.FeedbackTag",
+    }
+)
 # --- end followthrough ---------------------------------------------------------------------------
 
 LOGGING = {

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from copro.api import views
@@ -66,4 +66,12 @@ urlpatterns = [
         maps_api.PinComments.as_view(),
         name="map_pin_comments",
     ),
+    # The co-design and follow-through apps keep their routes beside their views (each module's
+    # urlpatterns, named in this "api" namespace).
+    path("", include("copro.ideas.api")),
+    path("", include("copro.meetings.api")),
+    path("", include("copro.unconference.api")),
+    path("", include("copro.live.api")),
+    path("", include("copro.followthrough.api")),
+    path("", include("copro.followthrough.report_api")),
 ]

@@ -147,6 +147,7 @@ class Command(BaseCommand):
             Membership.objects.create(project=project, user=users[email], role=role)
         self._decisions(project, facilitator, [users[e] for e, *_rest in PEOPLE[1:4]])
         self._listening(project, facilitator, [users[e] for e, *_rest in PEOPLE[1:4]])
+        self._codesign_and_followthrough(project, facilitator, [users[e] for e, *_rest in PEOPLE[1:4]])
         update_services.update_publish(
             user=facilitator,
             project=project,
@@ -282,6 +283,27 @@ class Command(BaseCommand):
             entered_by=facilitator,
             batch="Library drop-in",
         )
+
+    def _codesign_and_followthrough(self, project: Any, facilitator: User, people: list[User]) -> None:
+        """Ideas, a workshop with an open space and a live feed, then commitments and feedback."""
+        from copro.followthrough.demo import add_demo as followthrough_demo
+        from copro.ideas.demo import add_demo as ideas_demo
+        from copro.live.demo import add_demo as live_demo
+        from copro.meetings.demo import add_demo as meetings_demo
+        from copro.meetings.models import Meeting, MeetingStatus
+        from copro.unconference.demo import add_demo as unconference_demo
+
+        ideas_demo(project, facilitator, people)
+        meetings_demo(project, facilitator, people)
+        workshop = (
+            Meeting.objects.filter(project=project, status=MeetingStatus.PUBLISHED, starts_at__gte=timezone.now())
+            .order_by("starts_at")
+            .first()
+        )
+        if workshop is not None:
+            unconference_demo(project, facilitator, people, workshop)
+            live_demo(project, facilitator, people, workshop)
+        followthrough_demo(project, facilitator, people)
 
     def _decisions(self, project: Any, facilitator: User, voters: list[User]) -> None:
         """An open participatory budget to vote in, and a consent proposal already decided, for the log."""
