@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from copro.meetings.models import Meeting, MeetingStatus
-from copro.unconference.models import Host, Interest, OpenSpace, Room, Session, Slot
+from copro.unconference.models import Host, Interest, OpenSpace, Room, Session, Slot, name_key
 from tests.factories import HOSTILE
 
 
@@ -63,6 +63,8 @@ def session(
     slot: Slot | None = None,
     **fields: Any,
 ) -> Session:
+    if fields.get("host_name"):
+        fields.setdefault("host_key", name_key(fields["host_name"]))
     made = Session.objects.create(
         open_space=space,
         project=space.project,
@@ -75,7 +77,8 @@ def session(
         **fields,
     )
     for person in (host, *co_hosts):
-        Host.objects.create(session=made, user=person)
+        if person is not None:  # None: a session from the wall, its host known by host_name only
+            Host.objects.create(session=made, user=person)
     for person in marks:
         Interest.objects.create(session=made, user=person)
     return made

@@ -17,6 +17,7 @@ from copro.analysis.scheduling import (
     Room,
     Session,
     evaluate,
+    first_fit_baseline,
     greedy_baseline,
     match_rooms,
     schedule,
@@ -89,7 +90,7 @@ def test_evaluate_counts_every_broken_hard_constraint():
 # --- Hand-made cases with a known optimum -----------------------------------------------------------
 
 
-def test_two_disjoint_pairs_of_interest_give_zero_clashes_where_greedy_gets_them_all():
+def test_two_disjoint_pairs_of_interest_give_zero_clashes_where_first_fit_gets_them_all():
     # Four sessions, two slots, two rooms. Everyone who wants a also wants b; everyone who wants c wants d.
     # Putting a with b, or c with d, costs those people; a|b and c|d apart costs nobody: the optimum is 0.
     rooms = [Room("hall", 50), Room("room", 50)]
@@ -98,13 +99,15 @@ def test_two_disjoint_pairs_of_interest_give_zero_clashes_where_greedy_gets_them
     result = schedule(rooms, ["10", "11"], sessions, interest, seed=1)
     assert result.clashes == 0 and result.people_with_clash == 0 and result.hard_violations == 0
     assert slot_of(result, "a") != slot_of(result, "b") and slot_of(result, "c") != slot_of(result, "d")
-    # The baseline fills the first slot with the two most popular sessions, a and b (its first slot has a free
+    # First fit fills the first slot with the two most popular sessions, a and b (its first slot has a free
     # room for both), then c and d: 4 + 3 = 7 clashes, every person.
-    greedy = greedy_baseline(rooms, ["10", "11"], sessions, interest)
-    assert (greedy.clashes, greedy.people_with_clash) == (7, 7)
+    first_fit = first_fit_baseline(rooms, ["10", "11"], sessions, interest)
+    assert (first_fit.clashes, first_fit.people_with_clash) == (7, 7)
+    # The least-clash greedy (the baseline) sees b would clash with a at 10:00 and puts it at 11:00: 0.
+    assert greedy_baseline(rooms, ["10", "11"], sessions, interest).clashes == 0
 
 
-def test_a_case_where_greedy_gets_three_clashes_and_the_optimum_is_provably_one():
+def test_a_case_where_first_fit_gets_three_clashes_and_the_optimum_is_provably_one():
     # Two slots, two rooms, four sessions. Ann wants a and b, Bob b and c, Cai a and c: a triangle. Any split
     # of a, b, c over two slots puts two of them together, so at least one of these three people has a
     # clash: the optimum is at least 1, and "a with c, b with d" reaches it (Dee and Dai want c and d).
@@ -124,16 +127,20 @@ def test_a_case_where_greedy_gets_three_clashes_and_the_optimum_is_provably_one(
     result = schedule(rooms, ["10", "11"], sessions, interest, seed=3)
     assert (result.clashes, result.people_with_clash) == (1, 1)
     assert result.clashes == brute_force(rooms, ["10", "11"], sessions, interest)[0]
-    # The baseline takes a, b, c (4 people each) then d (2): a and b fill 10:00, c and d 11:00: Ann's pair
+    # First fit takes a, b, c (4 people each) then d (2): a and b fill 10:00, c and d 11:00: Ann's pair
     # plus Dee's and Dai's: 3 clashes.
+    first_fit = first_fit_baseline(rooms, ["10", "11"], sessions, interest)
+    assert (first_fit.clashes, first_fit.people_with_clash) == (3, 3)
+    # The least-clash greedy: a at 10:00; b at 11:00 (Ann); c ties (Cai at 10:00, Bob at 11:00) and takes the
+    # earliest; d has only 11:00 left, where it adds nothing: 1 clash, the optimum.
     greedy = greedy_baseline(rooms, ["10", "11"], sessions, interest)
-    assert (greedy.clashes, greedy.people_with_clash) == (3, 3)
+    assert (greedy.clashes, greedy.people_with_clash) == (1, 1)
 
 
-def test_greedy_gets_k_clashes_where_the_optimum_is_zero_at_scale():
+def test_first_fit_gets_k_clashes_where_the_optimum_is_zero_at_scale():
     # k popular pairs: each pair's two sessions wanted by the same people. 2 slots, k rooms: the optimum puts
-    # one of each pair in each slot (0 clashes); the baseline, in order of popularity, puts both of each of
-    # the first k/2 pairs into the first slot.
+    # one of each pair in each slot (0 clashes); first fit, in order of popularity, puts both of each of
+    # the first k/2 pairs into the first slot. The least-clash greedy splits every pair.
     k = 6
     rooms = [Room(f"r{i}", 100) for i in range(k)]
     sessions = [S(f"s{i}{side}", f"host{i}{side}") for i in range(k) for side in "xy"]
@@ -142,10 +149,51 @@ def test_greedy_gets_k_clashes_where_the_optimum_is_zero_at_scale():
         for j in range(10 - i):
             interest[f"p{i}-{j}"] = {f"s{i}x", f"s{i}y"}
     result = schedule(rooms, ["am", "pm"], sessions, interest, seed=0)
-    greedy = greedy_baseline(rooms, ["am", "pm"], sessions, interest)
+    first_fit = first_fit_baseline(rooms, ["am", "pm"], sessions, interest)
     assert result.clashes == 0
-    assert greedy.clashes == sum(10 - i for i in range(k))  # every pair ends up together
-    assert greedy.clashes > 0 and not result.unscheduled and not greedy.unscheduled
+    assert first_fit.clashes == sum(10 - i for i in range(k))  # every pair ends up together
+    assert first_fit.clashes > 0 and not result.unscheduled and not first_fit.unscheduled
+    assert greedy_baseline(rooms, ["am", "pm"], sessions, interest).clashes == 0
+
+
+def test_the_least_clash_greedy_is_fooled_by_a_tie_it_cannot_see_past():
+    # 2 slots x 2 rooms. a (6 people) and b (5) share nobody; c and d are wanted by the same 3 people. The
+    # greedy puts a at 10:00, then b where it adds no clash: both slots tie at 0, so the earliest, 10:00,
+    # which is now full; c and d must both go at 11:00: 3 clashes. Looking ahead, a with c and b with d (or a
+    # with d) costs nobody anything: the optimum is 0, and the scheduler finds it.
+    rooms = [Room("r1", 20), Room("r2", 20)]
+    sessions = [S("a", "ha"), S("b", "hb"), S("c", "hc"), S("d", "hd")]
+    interest = {f"a{i}": {"a"} for i in range(5)} | {f"b{i}": {"b"} for i in range(4)}
+    interest |= {f"cd{i}": {"c", "d"} for i in range(3)}
+    greedy = greedy_baseline(rooms, ["10", "11"], sessions, interest)
+    assert (greedy.clashes, greedy.people_with_clash) == (3, 3)
+    assert slot_of(greedy, "a") == slot_of(greedy, "b") == "10"
+    result = schedule(rooms, ["10", "11"], sessions, interest, seed=4)
+    assert (result.clashes, result.hard_violations) == (0, 0)
+    assert brute_force(rooms, ["10", "11"], sessions, interest)[0] == 0
+
+
+def test_the_baseline_puts_each_session_in_its_largest_free_room_and_never_double_books_a_host():
+    rooms = [Room("small", 5), Room("big", 50)]
+    sessions = [S("a", "hana"), S("b", "hana"), S("c", "cai")]
+    interest = {f"p{i}": {"a"} for i in range(9)} | {f"q{i}": {"b"} for i in range(5)} | {"r": {"c"}}
+    greedy = greedy_baseline(rooms, ["10", "11"], sessions, interest)
+    # a (10 people with Hana) first, in the big room at 10:00; b (6) cannot be at 10:00 (Hana), so 11:00 in the
+    # big room; c (2) adds no clash anywhere and takes the earliest slot's free room, the small one.
+    assert greedy.placements == {"a": ("big", "10"), "b": ("big", "11"), "c": ("small", "10")}
+    assert greedy.hard_violations == 0 and greedy.method == "greedy"
+
+
+def test_the_scheduler_is_never_worse_than_the_baseline_on_random_instances():
+    rng = random.Random(7)
+    for k in range(60):
+        instance = random_instance(rng, people=30, n=rng.randint(6, 14), slots=rng.randint(2, 4), rooms=3, hosts=6)
+        greedy = greedy_baseline(*instance)
+        result = schedule(*instance, seed=k, time_limit=2)
+        assert result.hard_violations == 0 == greedy.hard_violations
+        assert len(result.placements) >= len(greedy.placements)
+        if len(result.placements) == len(greedy.placements):
+            assert (result.clashes, result.overflow) <= (greedy.clashes, greedy.overflow), instance
 
 
 def test_a_proposer_is_never_in_two_places_even_when_it_would_cut_clashes():
@@ -405,10 +453,12 @@ def test_pins_in_random_instances_are_kept_and_the_rest_is_optimal():
 
 
 def test_on_a_realistic_instance_the_scheduler_beats_the_baseline_and_keeps_every_rule():
-    rooms, slots, sessions, interest = random_instance(random.Random(3), people=120, n=20, slots=4, rooms=5, hosts=15)
+    rooms, slots, sessions, interest = random_instance(random.Random(4), people=120, n=20, slots=4, rooms=5, hosts=15)
     result = schedule(rooms, slots, sessions, interest, seed=0)
     greedy = greedy_baseline(rooms, slots, sessions, interest)
-    # Hosts with several sessions: the baseline leaves one out; the scheduler fits them all.
+    first_fit = first_fit_baseline(rooms, slots, sessions, interest)
+    # Hosts with several sessions: both greedy methods leave one out (no repair); the scheduler fits them all.
     assert result.hard_violations == 0 and len(result.placements) == 20 > len(greedy.placements)
-    assert result.clashes < greedy.clashes
+    assert len(greedy.placements) > len(first_fit.placements)
+    assert result.clashes < greedy.clashes < first_fit.clashes
     assert result.seconds < 1.0

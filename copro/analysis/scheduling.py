@@ -64,10 +64,22 @@ How (:func:`schedule`)
    incompatibility counts H[s, t] check the hard constraints in O(1). Repeat until no move improves.
 4. Iterated local search: kick the best schedule found with a few random moves, descend again, keep the
    better; stop after ``patience`` kicks without improvement, at the time limit, or at zero clashes and
-   zero overflow (which cannot be beaten).
+   zero overflow (which cannot be beaten). The search starts from the better of step 2's schedule and the
+   baseline's, so it never ends worse than the baseline.
 
 It is deterministic for a given seed, unless the time limit (0.5 s by default) cuts the search short.
-:func:`greedy_baseline` is the simple method the benchmark and the facilitators' page compare against.
+
+Baselines
+---------
+:func:`greedy_baseline` is the simple method the benchmark and the facilitators' page compare against, an
+honest greedy: sessions from the most wanted down, each into the slot where it adds the fewest clashes
+with the sessions already placed (ties: the earliest slot), in the largest free room, a host never in two
+places; no look-ahead, no repair, no second pass. :func:`first_fit_baseline` is a weaker reference (each
+session into the first slot with a free room, so the first slot fills with the most popular sessions).
+On the benchmark (200 people, 40 sessions, 6 rooms x 4 slots) the search gives about 0.9 x the greedy's
+clashes and 0.6 x first fit's, and equals (within 0.5%) the best that simulated annealing finds in 10 to
+30 times as long: with interest in topic clusters, most of the remaining clashes cannot be avoided by any
+schedule.
 """
 
 from __future__ import annotations
@@ -90,6 +102,7 @@ __all__ = [
     "Session",
     "Violation",
     "evaluate",
+    "first_fit_baseline",
     "greedy_baseline",
     "match_rooms",
     "schedule",
@@ -713,6 +726,15 @@ def schedule(
     p = _Problem(rooms, slots, sessions, interest)
     rng = random.Random(seed)
     state, left_out = _construct(p)
+    # Start from the simple greedy's schedule instead when it is better (as many sessions placed, fewer clashes,
+    # then less overflow): the search then never ends worse than the method it is measured against.
+    # (Only when it keeps the same pinned sessions: a pin is the facilitator's, not to be traded for clashes.)
+    greedy_slots, _rooms, greedy_left_out = _greedy_pass(p, least_clash=True)
+    greedy_state = _State(p, greedy_slots)
+    pinned = (p.pin_slot >= 0) | (p.pin_room >= 0) | p.bad_pin
+    same_pins = {i for i in greedy_left_out if pinned[i]} == {i for i in left_out if pinned[i]}
+    if same_pins and (len(greedy_left_out), *greedy_state.score()) < (len(left_out), *state.score()):
+        state, left_out = greedy_state, greedy_left_out
     movable = (p.pin_slot < 0) & ~p.bad_pin
     rounds = 0
     if p.S > 1 and p.n:
@@ -737,30 +759,27 @@ def schedule(
     return _result(p, slot_of, left_out, interest, "local_search", started, rounds)
 
 
-def greedy_baseline(
-    rooms: Sequence[Room],
-    slots: Sequence[Hashable],
-    sessions: Sequence[Session],
-    interest: Mapping[Hashable, Iterable[Hashable]],
-) -> Result:
-    """The simple method: sessions in descending order of interest (pinned ones first, where pinned), each in
-    the first slot with a free room whose hosts are not already busy then and can make it, in the largest
-    free room. No look-ahead, no clash counting."""
-    started = time.perf_counter()
-    _check_ids(rooms, slots, sessions)
-    p = _Problem(rooms, slots, sessions, interest)
+def _greedy_pass(p: _Problem, *, least_clash: bool) -> tuple[np.ndarray, dict[int, int], dict[int, str]]:
+    """One pass, no look-ahead, no repair: pinned sessions first (where pinned), then the rest from the most
+    wanted down; each into a slot its hosts can make and are not already hosting in, with a free room (its
+    pinned room, else the largest free one). `least_clash`: the slot where it adds the fewest clashes with
+    the sessions already there (ties: the earliest); otherwise simply the first such slot.
+    Returns (slot of each session or -1, room of each placed session, reasons for the ones left out)."""
     taken: set[tuple[int, int]] = set()  # (room, slot)
     busy: set[tuple[Hashable, int]] = set()  # (host, slot)
-    placements: dict[Hashable, tuple[Hashable, Hashable]] = {}
+    slot_of = np.full(p.n, -1, dtype=np.int64)
+    room_of: dict[int, int] = {}
+    adds = np.zeros((p.n, p.S), dtype=np.int64)  # adds[i, t]: the clashes session i would add in slot t
     left_out: dict[int, str] = {}
     pinned = [i for i in range(p.n) if p.pin_slot[i] >= 0 or p.pin_room[i] >= 0 or p.bad_pin[i]]
-    rest = sorted((i for i in range(p.n) if i not in set(pinned)), key=lambda i: (-p.demand[i], i))
+    pinned_set = set(pinned)
+    rest = sorted((i for i in range(p.n) if i not in pinned_set), key=lambda i: (-p.demand[i], i))
     for i in pinned + rest:
         s = p.sessions[i]
         if p.bad_pin[i]:
             left_out[i] = PIN_CONFLICT
             continue
-        placed = False
+        options: list[tuple[int, int]] = []  # (slot, room)
         for t in range(p.S):
             if not p.allowed[i, t] or any((h, t) in busy for h in s.hosts):
                 continue
@@ -769,21 +788,41 @@ def greedy_baseline(
             else:
                 free = [r for r in p.rooms_by_size if (r, t) not in taken]
             if free:
-                r = free[0]
-                taken.add((r, t))
-                busy.update((h, t) for h in s.hosts)
-                placements[s.id] = (p.rooms[r].id, p.slots[t])
-                placed = True
-                break
-        if not placed:
-            if p.pin_slot[i] >= 0 or p.pin_room[i] >= 0:
-                left_out[i] = PIN_CONFLICT
-            elif not p.allowed[i].any():
-                left_out[i] = NO_SLOT
-            elif all(any((h, t) in busy for h in s.hosts) for t in np.nonzero(p.allowed[i])[0]):
-                left_out[i] = HOSTS_BUSY
-            else:
-                left_out[i] = NO_ROOM
+                options.append((t, free[0]))
+                if not least_clash:
+                    break
+        if options:
+            t, r = min(options, key=lambda o: (int(adds[i, o[0]]), o[0]))
+            taken.add((r, t))
+            busy.update((h, t) for h in s.hosts)
+            slot_of[i] = t
+            room_of[i] = r
+            adds[:, t] += p.W[:, i]
+        elif p.pin_slot[i] >= 0 or p.pin_room[i] >= 0:
+            left_out[i] = PIN_CONFLICT
+        elif not p.allowed[i].any():
+            left_out[i] = NO_SLOT
+        elif all(any((h, t) in busy for h in s.hosts) for t in np.nonzero(p.allowed[i])[0]):
+            left_out[i] = HOSTS_BUSY
+        else:
+            left_out[i] = NO_ROOM
+    return slot_of, room_of, left_out
+
+
+def _baseline(
+    rooms: Sequence[Room],
+    slots: Sequence[Hashable],
+    sessions: Sequence[Session],
+    interest: Mapping[Hashable, Iterable[Hashable]],
+    *,
+    least_clash: bool,
+    method: str,
+) -> Result:
+    started = time.perf_counter()
+    _check_ids(rooms, slots, sessions)
+    p = _Problem(rooms, slots, sessions, interest)
+    slot_of, room_of, left_out = _greedy_pass(p, least_clash=least_clash)
+    placements = {p.sessions[i].id: (p.rooms[r].id, p.slots[int(slot_of[i])]) for i, r in room_of.items()}
     figures = evaluate(p.rooms, p.slots, p.sessions, interest, placements)
     return Result(
         placements=placements,
@@ -793,6 +832,31 @@ def greedy_baseline(
         overflow=figures.overflow,
         hard_violations=figures.hard_violations,
         violations=figures.violations,
-        method="greedy",
+        method=method,
         seconds=time.perf_counter() - started,
     )
+
+
+def greedy_baseline(
+    rooms: Sequence[Room],
+    slots: Sequence[Hashable],
+    sessions: Sequence[Session],
+    interest: Mapping[Hashable, Iterable[Hashable]],
+) -> Result:
+    """The simple method the scheduler is measured against, an honest greedy: sessions from the most wanted
+    down (pinned ones first, where pinned), each into the slot where it adds the fewest clashes with the
+    sessions already placed (ties: the earliest slot), among the slots its hosts can make and are not already
+    hosting in, in the largest free room. No look-ahead, no repair, no second pass."""
+    return _baseline(rooms, slots, sessions, interest, least_clash=True, method="greedy")
+
+
+def first_fit_baseline(
+    rooms: Sequence[Room],
+    slots: Sequence[Hashable],
+    sessions: Sequence[Session],
+    interest: Mapping[Hashable, Iterable[Hashable]],
+) -> Result:
+    """A weaker reference, kept for comparison: sessions from the most wanted down, each into the first slot
+    with a free room whose hosts can make it and are not already busy then (so the first slot fills with
+    the most popular sessions). No clash counting at all."""
+    return _baseline(rooms, slots, sessions, interest, least_clash=False, method="first_fit")

@@ -21,8 +21,8 @@ from copro.api.views import IDEMPOTENCY, Pagination, _valid, idempotency_key
 from copro.core.permissions import TABLE
 from copro.core.views import actor
 from copro.unconference import selectors, services
-from copro.unconference.access import get_open_space_for_user, get_session_for_user
-from copro.unconference.models import Room, Session, Slot
+from copro.unconference.access import get_open_space_for_user, get_session_for_user, is_host
+from copro.unconference.models import Interest, Room, Session, Slot
 
 # --- Out -----------------------------------------------------------------------------------------
 
@@ -64,8 +64,11 @@ class OpenSpaceSessionOut(serializers.ModelSerializer):
 
 
 class OpenSpaceMarkOut(serializers.Serializer):
-    marked = serializers.BooleanField(help_text="Whether you now want to join the session.")
-    want_to_join = serializers.IntegerField()
+    marked = serializers.BooleanField(help_text="Whether you have a mark on the session now (hosts never do).")
+    host = serializers.BooleanField(
+        help_text="Whether you host the session: hosts are counted in their own sessions without a mark."
+    )
+    want_to_join = serializers.IntegerField(help_text="People who marked it (hosts not included).")
 
 
 class OpenSpaceScheduleOut(serializers.Serializer):
@@ -139,9 +142,15 @@ class OpenSpaceSessions(APIView):
         return Response(OpenSpaceSessionOut(session).data, status=status.HTTP_201_CREATED)
 
 
-def _marked(session: Session, marked: bool) -> Response:
+def _marked(session: Session, user: Any) -> Response:
+    """The truth after the change: whether this person has a mark now, whether they host it, and the count."""
     count = Session.objects.filter(pk=session.pk).values_list("interest_count", flat=True).first() or 0
-    return Response(OpenSpaceMarkOut({"marked": marked, "want_to_join": count}).data)
+    data = {
+        "marked": Interest.objects.filter(session=session, user=user).exists(),
+        "host": is_host(user, session),
+        "want_to_join": count,
+    }
+    return Response(OpenSpaceMarkOut(data).data)
 
 
 class OpenSpaceInterest(APIView):
@@ -149,17 +158,21 @@ class OpenSpaceInterest(APIView):
         request=None,
         responses=OpenSpaceMarkOut,
         summary="Mark a session you want to join (marking twice counts once; hosts are counted already)",
+        description=(
+            "Returns whether you have a mark now. A host of the session gets `marked: false, host: true`: no "
+            "mark is made, because hosts are counted in their own sessions already."
+        ),
     )
     def post(self, request: Request, slug: str, meeting_id: int, session_id: int) -> Response:
         *_rest, session = get_session_for_user(request.user, slug, meeting_id, session_id, "unconference.mark")
         services.interest_mark(user=actor(request), session=session)
-        return _marked(session, True)
+        return _marked(session, request.user)
 
     @extend_schema(request=None, responses=OpenSpaceMarkOut, summary="You no longer want to join a session")
     def delete(self, request: Request, slug: str, meeting_id: int, session_id: int) -> Response:
         *_rest, session = get_session_for_user(request.user, slug, meeting_id, session_id, "unconference.mark")
         services.interest_unmark(user=actor(request), session=session)
-        return _marked(session, False)
+        return _marked(session, request.user)
 
 
 class OpenSpaceSchedule(APIView):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from copro.core.components import Component, Count, Export, registry
 from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action, Role
 from copro.meetings.models import MeetingStatus
-from copro.unconference.models import Host, Interest, OpenSpace, Session
+from copro.unconference.models import Host, HostInvite, Interest, OpenSpace, ScheduleNotice, Session, ToldPlace
 
 # At a public project's meeting anyone signed in may take part (people come to a workshop without joining
 # the project first). Observers (the governance board) may mark the sessions they want to join, as anyone
@@ -76,6 +76,25 @@ def _personal_data(user: Any) -> dict[str, Any]:
             {"meeting": i.session.open_space.meeting.title, "title": i.session.title, "at": i.created_at.isoformat()}
             for i in Interest.objects.filter(user=user).select_related("session__open_space__meeting")
         ],
+        "asked_to_host": [
+            {
+                "meeting": h.session.open_space.meeting.title,
+                "title": h.session.title,
+                "asked_by": h.invited_by.public_name,
+                "at": h.created_at.isoformat(),
+            }
+            for h in HostInvite.objects.filter(user=user).select_related("session__open_space__meeting", "invited_by")
+        ],
+        # Whom they asked is theirs to see only once that person said yes (then they are a co-host, above).
+        "asked_others_to_host": HostInvite.objects.filter(invited_by=user).count(),
+        "schedule_emails": [
+            {
+                "meeting": n.open_space.meeting.title,
+                "first_sent": n.sent_at.isoformat(),
+                "last_change_sent": n.changed_at.isoformat() if n.changed_at else None,
+            }
+            for n in ScheduleNotice.objects.filter(user=user).select_related("open_space__meeting")
+        ],
     }
 
 
@@ -85,6 +104,10 @@ def _erase(user: Any) -> None:
     Session.objects.filter(proposer=user).update(proposer=None)
     Session.objects.filter(entered_by=user).update(entered_by=None)
     Host.objects.filter(user=user).delete()
+    HostInvite.objects.filter(user=user).delete()
+    HostInvite.objects.filter(invited_by=user).delete()
+    ScheduleNotice.objects.filter(user=user).delete()
+    ToldPlace.objects.filter(user=user).delete()
     marked = list(Interest.objects.filter(user=user).values_list("session_id", flat=True))
     Interest.objects.filter(user=user).delete()
     for session in Session.objects.filter(pk__in=marked):

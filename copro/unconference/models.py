@@ -9,6 +9,8 @@ at once: that is checked by the services, under a lock on the open space, becaus
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -20,6 +22,20 @@ ABOUT_MAX = 3000
 ROOM_NAME_MAX = 100
 NOTES_MAX = 1000
 INTRO_MAX = 3000
+HOST_NAME_MAX = 100
+# A host's name, case-folded, can grow (German "ß" becomes "ss"; some letters fold to three): room for that.
+HOST_KEY_MAX = 4 * HOST_NAME_MAX
+
+
+def name_key(name: str) -> str:
+    """How two host names typed on the wall are compared: "Ŵyn  Jones" and "ŵyn jones" are one person.
+
+    Unicode compatibility form (so a letter with a combining accent equals the same letter typed in one
+    piece), case-folded (not only ASCII: the database's case-insensitive lookups are ASCII-only on SQLite),
+    and runs of spaces collapsed. Stored on the session as `host_key` and compared exactly.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name or "").casefold())
+    return " ".join(folded.split())[:HOST_KEY_MAX]
 
 
 class OpenSpace(models.Model):
@@ -42,6 +58,9 @@ class OpenSpace(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True)
     built_at = models.DateTimeField(null=True, blank=True)
+    # Set while a "your session moved" notice run is queued for changes to the published schedule: further
+    # changes before it runs are told in the same run (one email per person per batch of changes).
+    notice_due_at = models.DateTimeField(null=True, blank=True)
     built_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -113,7 +132,9 @@ class Session(models.Model):
     )
     # A session a facilitator typed in from the wall or a paper form: its host has no account here, so it has
     # no Host rows; the host's name is kept as written (sessions with the same name share a host).
-    host_name = models.CharField(_("host’s name"), max_length=100, blank=True)
+    host_name = models.CharField(_("host’s name"), max_length=HOST_NAME_MAX, blank=True)
+    # name_key(host_name): what the scheduler and the hand-placement checks compare, exactly.
+    host_key = models.CharField(max_length=HOST_KEY_MAX, blank=True, default="", editable=False)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -178,6 +199,24 @@ class Host(models.Model):
         return f"{self.user_id} hosts {self.session_id}"
 
 
+class HostInvite(models.Model):
+    """A host asked someone to host their session with them. They become a host only when they accept (on
+    the session's page); until then nobody else is told who was asked."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="host_invites")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="unconference_one_host_invite")]
+        indexes = [models.Index(fields=["user", "session"], name="unconference_invites_by_person")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} asked to host {self.session_id}"
+
+
 class Interest(models.Model):
     """ "I want to join this session": one per person per session (hosts are counted without one)."""
 
@@ -195,14 +234,37 @@ class Interest(models.Model):
 
 class ScheduleNotice(models.Model):
     """Someone was emailed their sessions when the schedule was first published: claimed before sending, so
-    a retried task does not email them twice, and re-publishing tells only people not told before."""
+    a retried task does not email them twice, and re-publishing tells only people not told before. Later
+    "your session moved" emails lock this row while they compare and record (ToldPlace)."""
 
     open_space = models.ForeignKey(OpenSpace, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(auto_now_add=True)
+    # The last "your session moved" email, if any.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["open_space", "user"], name="unconference_one_notice")]
 
     def __str__(self) -> str:
         return f"notice {self.pk}"
+
+
+class ToldPlace(models.Model):
+    """Where we last told someone (by email) one of their sessions is: compared with the schedule after each
+    batch of changes, so a "your session moved" email goes only to people whose sessions really moved.
+
+    A room or slot removed later leaves the row with a blank there: a change to tell."""
+
+    open_space = models.ForeignKey(OpenSpace, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    slot = models.ForeignKey(Slot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "session"], name="unconference_told_once")]
+        indexes = [models.Index(fields=["open_space", "user"], name="unconference_told_by_person")]
+
+    def __str__(self) -> str:
+        return f"told {self.user_id} about {self.session_id}"

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from copro.analysis import scheduling
-from copro.unconference.models import Host, Interest, OpenSpace, Room, Session, Slot
+from copro.unconference.models import Host, HostInvite, Interest, OpenSpace, Room, Session, Slot
 
 
 def active_sessions(open_space: OpenSpace) -> QuerySet[Session]:
@@ -28,16 +28,19 @@ def _with_hosts(sessions: QuerySet[Session]) -> QuerySet[Session]:
 
 @dataclass
 class Mine:
-    """The signed-in person's part: the sessions they host and the ones they marked."""
+    """The signed-in person's part: the sessions they host, the ones they marked, and the ones they are
+    asked to host (an invitation waiting for their answer)."""
 
     hosting: set[int] = field(default_factory=set)
     marked: set[int] = field(default_factory=set)
+    invited: set[int] = field(default_factory=set)
 
     def __contains__(self, session_id: object) -> bool:
         return session_id in self.hosting or session_id in self.marked
 
 
-def mine(open_space: OpenSpace, user: Any) -> Mine:
+def mine(open_space: OpenSpace, user: Any, *, invitations: bool = False) -> Mine:
+    """`invitations`: also the sessions they are asked to host (one more query; the sessions page shows them)."""
     if not user.is_authenticated:
         return Mine()
     return Mine(
@@ -47,6 +50,13 @@ def mine(open_space: OpenSpace, user: Any) -> Mine:
         marked=set(
             Interest.objects.filter(session__open_space=open_space, user=user).values_list("session_id", flat=True)
         ),
+        invited=set(
+            HostInvite.objects.filter(
+                session__open_space=open_space, session__withdrawn_at__isnull=True, user=user
+            ).values_list("session_id", flat=True)
+        )
+        if invitations
+        else set(),
     )
 
 
@@ -112,7 +122,7 @@ def schedule_data(open_space: OpenSpace) -> ScheduleData:
     """Five queries: rooms, slots, sessions, hosts, times hosts cannot make; then the marks."""
     rooms = [scheduling.Room(id=r.pk, capacity=r.capacity) for r in open_space.rooms.all()]
     slots = list(open_space.slots.values_list("pk", flat=True))
-    rows = list(active_sessions(open_space).values_list("pk", "title", "room_id", "slot_id", "pinned", "host_name"))
+    rows = list(active_sessions(open_space).values_list("pk", "title", "room_id", "slot_id", "pinned", "host_key"))
     ids = [r[0] for r in rows]
     hosts: dict[int, set[Hashable]] = defaultdict(set)
     for session_id, user_id in Host.objects.filter(session_id__in=ids).values_list("session_id", "user_id"):
@@ -123,10 +133,11 @@ def schedule_data(open_space: OpenSpace) -> ScheduleData:
         avoid[session_id].add(slot_id)
     sessions = []
     placements: dict[Hashable, tuple[Hashable, Hashable]] = {}
-    for pk, _title, room_id, slot_id, pinned, host_name in rows:
-        if host_name:
-            # A host without an account, known by name: sessions with the same name share a host.
-            hosts[pk].add(("named", host_name.casefold()))
+    for pk, _title, room_id, slot_id, pinned, host_key in rows:
+        if host_key:
+            # A host without an account, known by name: sessions with the same name (compared as
+            # models.name_key folds it, the same key the hand-placement checks use) share a host.
+            hosts[pk].add(("named", host_key))
         sessions.append(
             scheduling.Session(
                 id=pk,

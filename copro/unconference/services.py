@@ -11,10 +11,11 @@ entry per mark (a hash chain would serialise every click) and never one per hand
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,21 +30,26 @@ from copro.analysis import scheduling
 from copro.core import activity
 from copro.core.forms import claim_token, parse_id
 from copro.core.models import Visibility
+from copro.core.permissions import TABLE
 from copro.meetings.models import Meeting, MeetingStatus
+from copro.projects.access import project_role
 from copro.projects.models import Membership
 from copro.unconference import selectors
 from copro.unconference.models import (
     ABOUT_MAX,
+    HOST_NAME_MAX,
     INTRO_MAX,
     NOTES_MAX,
     ROOM_NAME_MAX,
     TITLE_MAX,
     Host,
+    HostInvite,
     Interest,
     OpenSpace,
     Room,
     Session,
     Slot,
+    name_key,
 )
 
 MAX_SESSIONS = 300  # an open space with more is not one people can read on a wall
@@ -52,6 +58,16 @@ MAX_HOSTS = 6  # per session
 MAX_ROOMS = 50
 MAX_SLOTS = 24
 MAX_CAPACITY = 100_000
+
+
+def _text(value: Any) -> str:
+    """Text from a form, stripped; "" when nothing visible is left: only spaces of any kind (Unicode Z*) and
+    invisible format characters (Cf: zero-width spaces and joiners, direction marks), which str.strip()
+    leaves in place. A title of one zero-width space is no title."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if all(unicodedata.category(c)[0] == "Z" or unicodedata.category(c) == "Cf" for c in value):
+        return ""
+    return value
 
 
 def _visibility(open_space: OpenSpace) -> str:
@@ -65,7 +81,34 @@ def _lock(open_space: OpenSpace) -> OpenSpace:
     open_space.published_at = locked.published_at
     open_space.proposals_open = locked.proposals_open
     open_space.late_proposals = locked.late_proposals
+    open_space.notice_due_at = locked.notice_due_at
     return open_space
+
+
+# A queued notice run older than this is taken as lost (a worker that died), and another is queued.
+NOTICE_STALE = timedelta(hours=1)
+
+
+def _schedule_changed(open_space: OpenSpace) -> None:
+    """A published schedule changed: make sure one "your session moved" run is queued. Call under _lock.
+
+    Changes made before that run starts are all told in it (it waits COPRO_UNCONFERENCE_NOTICE_DELAY_S), so a
+    facilitator moving five sessions in a row gives each person one email, and only if what they were told
+    changed. Nothing is queued while the schedule is not published: publishing tells people afresh."""
+    if not open_space.is_published:
+        return
+    now = timezone.now()
+    if open_space.notice_due_at is not None and open_space.notice_due_at > now - NOTICE_STALE:
+        return
+    from copro.unconference.tasks import tell_people_their_sessions
+
+    delay = settings.COPRO_UNCONFERENCE_NOTICE_DELAY_S
+    due = now + timedelta(seconds=delay)
+    OpenSpace.objects.filter(pk=open_space.pk).update(notice_due_at=due)
+    open_space.notice_due_at = due
+    # The task queue is in the database: queued in this transaction, it exists only if the change does.
+    runner = tell_people_their_sessions.using(run_after=due) if delay else tell_people_their_sessions
+    runner.enqueue(open_space.pk, changes_only=True)
 
 
 def _when(slot: Slot) -> str:
@@ -77,7 +120,7 @@ def _when(slot: Slot) -> str:
 
 
 def _clean_intro(intro: str) -> str:
-    intro = (intro or "").strip()
+    intro = _text(intro)
     if len(intro) > INTRO_MAX:
         raise ValidationError({"intro": _("Keep the introduction to %(max)d characters.") % {"max": INTRO_MAX}})
     return intro
@@ -126,7 +169,7 @@ def open_space_update(
 
 def _room_fields(open_space: OpenSpace, name: str, capacity: Any, access_notes: str, room: Room | None) -> dict:
     errors: dict[str, str] = {}
-    name = (name or "").strip()
+    name = _text(name)
     if not name:
         errors["name"] = _("Give the room a name.")
     elif len(name) > ROOM_NAME_MAX:
@@ -135,7 +178,7 @@ def _room_fields(open_space: OpenSpace, name: str, capacity: Any, access_notes: 
         errors["name"] = _("There is already a room called “%(name)s”.") % {"name": name}
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
         errors["capacity"] = _("Say how many people the room holds: a whole number, at least 1.")
-    access_notes = (access_notes or "").strip()
+    access_notes = _text(access_notes)
     if len(access_notes) > NOTES_MAX:
         errors["access_notes"] = _("Keep the access notes to %(max)d characters.") % {"max": NOTES_MAX}
     if errors:
@@ -175,6 +218,8 @@ def room_remove(*, user: User, room: Room) -> int:
     _lock(room.open_space)
     moved = Session.objects.filter(room=room).update(room=None, slot=None, pinned=False)
     room.delete()
+    if moved:
+        _schedule_changed(room.open_space)
     return moved
 
 
@@ -184,6 +229,42 @@ def _as_aware(value: Any, field: str) -> datetime:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
+SLOT_MARGIN_DAYS = 1  # a slot may be on the meeting's day(s), or a day either side (an evening before)
+
+
+def slot_window(meeting: Meeting) -> tuple[datetime, datetime]:
+    """When an open space's slots may be: from the start of the day before the meeting's first day to the
+    end of the day after its last (in the site's time zone)."""
+    tz = timezone.get_current_timezone()
+    first = timezone.localtime(meeting.starts_at).date() - timedelta(days=SLOT_MARGIN_DAYS)
+    last = timezone.localtime(meeting.ends_at or meeting.starts_at).date() + timedelta(days=SLOT_MARGIN_DAYS + 1)
+    return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(last, time.min, tzinfo=tz)
+
+
+def slot_days(meeting: Meeting) -> tuple[datetime, datetime]:
+    """The first and the last day a slot may be on (as the starts of those days), to tell facilitators."""
+    earliest, latest = slot_window(meeting)
+    return earliest, timezone.localtime(latest) - timedelta(days=1)
+
+
+def _check_within_meeting(meeting: Meeting, starts_at: datetime, ends_at: datetime) -> None:
+    earliest, latest = slot_window(meeting)
+    if starts_at < earliest or ends_at > latest:
+        last_day = slot_days(meeting)[1]
+        raise ValidationError(
+            {
+                "starts_at": _(
+                    "Choose a time between %(first)s and the end of %(last)s: an open space’s time slots are on "
+                    "its meeting’s day, or the day before or after."
+                )
+                % {
+                    "first": formats.date_format(timezone.localtime(earliest), "l j F Y"),
+                    "last": formats.date_format(last_day, "l j F Y"),
+                }
+            }
+        )
+
+
 @transaction.atomic
 def slot_add(*, user: User, open_space: OpenSpace, starts_at: Any, ends_at: Any) -> Slot:
     """A time slot. Slots may not overlap: a host in a session in each would be in two places at once."""
@@ -191,6 +272,7 @@ def slot_add(*, user: User, open_space: OpenSpace, starts_at: Any, ends_at: Any)
     ends_at = _as_aware(ends_at, "ends_at")
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The slot must end after it starts.")})
+    _check_within_meeting(open_space.meeting, starts_at, ends_at)
     _lock(open_space)
     if open_space.slots.count() >= MAX_SLOTS:
         raise ValidationError(_("An open space can have at most %(max)d time slots.") % {"max": MAX_SLOTS})
@@ -214,6 +296,8 @@ def slot_remove(*, user: User, slot: Slot) -> int:
     _lock(slot.open_space)
     moved = Session.objects.filter(slot=slot).update(room=None, slot=None, pinned=False)
     slot.delete()
+    if moved:
+        _schedule_changed(slot.open_space)
     return moved
 
 
@@ -222,8 +306,8 @@ def slot_remove(*, user: User, slot: Slot) -> int:
 
 def _session_text(title: str, about: str) -> tuple[str, str]:
     errors: dict[str, str] = {}
-    title = (title or "").strip()
-    about = (about or "").strip()
+    title = _text(title)
+    about = _text(about)
     if not title:
         errors["title"] = _("Give your session a title.")
     elif len(title) > TITLE_MAX:
@@ -259,6 +343,21 @@ def can_propose_now(open_space: OpenSpace) -> tuple[bool, str]:
     return True, ""
 
 
+def _check_may_add_session(open_space: OpenSpace, user: User, *, facilitator: bool) -> None:
+    """The rules for a session joining the list, by proposing it or bringing it back. Call under _lock."""
+    allowed, why = can_propose_now(open_space)
+    if not allowed:
+        raise ValidationError(why)
+    active = Session.objects.filter(open_space=open_space, withdrawn_at__isnull=True)
+    if active.count() >= MAX_SESSIONS:
+        raise ValidationError(_("This open space is full: it has %(max)d sessions.") % {"max": MAX_SESSIONS})
+    if not facilitator and active.filter(hosts__user=user).count() >= MAX_PROPOSALS_PER_PERSON:
+        raise ValidationError(
+            _("You already host %(max)d sessions here, the most one person can. Join someone else’s?")
+            % {"max": MAX_PROPOSALS_PER_PERSON}
+        )
+
+
 @transaction.atomic
 def session_propose(
     *,
@@ -278,17 +377,7 @@ def session_propose(
     title, about = _session_text(title, about)
     slots = _slots_named(open_space, unavailable_slot_ids)
     _lock(open_space)
-    allowed, why = can_propose_now(open_space)
-    if not allowed:
-        raise ValidationError(why)
-    active = Session.objects.filter(open_space=open_space, withdrawn_at__isnull=True)
-    if active.count() >= MAX_SESSIONS:
-        raise ValidationError(_("This open space is full: it has %(max)d sessions.") % {"max": MAX_SESSIONS})
-    if not facilitator and active.filter(hosts__user=user).count() >= MAX_PROPOSALS_PER_PERSON:
-        raise ValidationError(
-            _("You already host %(max)d sessions here, the most one person can. Join someone else’s?")
-            % {"max": MAX_PROPOSALS_PER_PERSON}
-        )
+    _check_may_add_session(open_space, user, facilitator=facilitator)
     if slots and len(slots) == open_space.slots.count():
         raise ValidationError({"unavailable_slots": _("Leave at least one time you can make.")})
     claim_token(form_token)
@@ -312,9 +401,6 @@ def session_propose(
     return session
 
 
-HOST_NAME_MAX = 100
-
-
 @transaction.atomic
 def session_enter(
     *,
@@ -334,7 +420,7 @@ def session_enter(
     as "not yet in the schedule".
     """
     title, about = _session_text(title, about)
-    host_name = " ".join((host_name or "").split())
+    host_name = " ".join(_text(host_name).split())
     if not host_name:
         raise ValidationError({"host_name": _("Write the name of the person hosting it, as they would like it shown.")})
     if len(host_name) > HOST_NAME_MAX:
@@ -352,6 +438,7 @@ def session_enter(
         title=title,
         about=about,
         host_name=host_name,
+        host_key=name_key(host_name),
         entered_by=user,
         late=open_space.is_published,
     )
@@ -398,12 +485,16 @@ def session_edit(
 def session_withdraw(*, user: User, session: Session) -> Session:
     """Withdraw a session: it leaves the list and the schedule. Marks stay, in case it comes back."""
     _lock(session.open_space)
+    session.refresh_from_db(fields=["withdrawn_at", "room", "slot"])
     if session.withdrawn_at is not None:
         return session
+    was_placed = session.is_placed
     session.withdrawn_at = timezone.now()
     session.room = session.slot = None
     session.pinned = False
     session.save(update_fields=["withdrawn_at", "room", "slot", "pinned"])
+    if was_placed:
+        _schedule_changed(session.open_space)
     activity.record(
         verb="unconference.withdrawn",
         actor=user,
@@ -415,11 +506,19 @@ def session_withdraw(*, user: User, session: Session) -> Session:
 
 
 @transaction.atomic
-def session_restore(*, user: User, session: Session) -> Session:
-    """Bring back a withdrawn session, as "not yet in the schedule"."""
-    _lock(session.open_space)
+def session_restore(*, user: User, session: Session, facilitator: bool = False) -> Session:
+    """Bring back a withdrawn session, as "not yet in the schedule". The same rules as proposing it: refused
+    while proposals are closed, once the schedule is published (unless late proposals are accepted: then it
+    comes back as a late one), when the open space is full, or when its host already hosts the most sessions
+    one person can (facilitators are not limited by that)."""
+    open_space = _lock(session.open_space)
+    session.refresh_from_db(fields=["withdrawn_at"])
+    if session.withdrawn_at is None:
+        return session
+    _check_may_add_session(open_space, user, facilitator=facilitator)
     session.withdrawn_at = None
-    session.save(update_fields=["withdrawn_at"])
+    session.late = open_space.is_published
+    session.save(update_fields=["withdrawn_at", "late"])
     return session
 
 
@@ -434,10 +533,9 @@ def _hosting_clash(session: Session, user_ids: Iterable[int], slot_id: int | Non
     )
 
 
-def _person_for_host(session: Session, email: str) -> User:
-    email = (email or "").strip()
-    if not email or "@" not in email or len(email) > 254:
-        raise ValidationError({"email": _("Give the email address they use for their account here.")})
+def _person_for_host(session: Session, email: str) -> User | None:
+    """The person an address belongs to, if they could host here: active, signed up with that address, a
+    member of the project or already taking part in this open space, and allowed to host sessions."""
     open_space = session.open_space
     taking_part = (
         Q(pk__in=Membership.objects.filter(project_id=open_space.project_id).values("user_id"))
@@ -445,43 +543,88 @@ def _person_for_host(session: Session, email: str) -> User:
         | Q(pk__in=Interest.objects.filter(session__open_space=open_space).values("user_id"))
     )
     person = User.objects.filter(taking_part, email__iexact=email, is_active=True, erased_at__isnull=True).first()
-    if person is None:
-        raise ValidationError(
-            {
-                "email": _(
-                    "We could not find %(email)s among this project’s members or the people taking part in "
-                    "this open space. Check the address; or ask them to mark a session first, then try again."
-                )
-                % {"email": email}
-            }
-        )
+    if person is None or not TABLE.allowed(project_role(person, open_space.project), "unconference.propose"):
+        return None
     return person
 
 
+def invite_sent_message(email: str) -> str:
+    """What the person asking is told, whoever the address belongs to (or nobody): the same words either way,
+    so the form cannot be used to find out whether someone is a member."""
+    return _(
+        "If %(email)s is the address of a member, or of someone taking part in this open space, we have asked "
+        "them to host this session with you. They become a host when they accept."
+    ) % {"email": email}
+
+
 @transaction.atomic
-def host_add(*, user: User, session: Session, email: str) -> Host:
-    """Add a co-host, found by the email address of their account here. Adding someone twice is harmless."""
-    person = _person_for_host(session, email)
+def host_invite(*, user: User, session: Session, email: str) -> HostInvite | None:
+    """Ask someone, by the email address of their account here, to host this session with you.
+
+    Nobody becomes a host without saying yes: this leaves an invitation on the session's page for them (and
+    emails them, if they take emails), and they accept or decline it. Whether the address matched anyone is
+    never told to the person asking (see invite_sent_message): the errors here are about the session only.
+    Returns the invitation, or None when there is none to make (no match, already a host or asked)."""
+    email = (email or "").strip()
+    if not email or "@" not in email or len(email) > 254:
+        raise ValidationError({"email": _("Give the email address they use for their account here.")})
     _lock(session.open_space)
-    existing = Host.objects.filter(session=session, user=person).first()
-    if existing is not None:
-        return existing
+    session.refresh_from_db(fields=["withdrawn_at"])
+    if session.withdrawn_at is not None:
+        raise ValidationError(_("This session was withdrawn."))
     if Host.objects.filter(session=session).count() >= MAX_HOSTS:
         raise ValidationError({"email": _("A session can have at most %(max)d hosts.") % {"max": MAX_HOSTS}})
-    session.refresh_from_db(fields=["slot"])
-    clash = _hosting_clash(session, [person.pk], session.slot_id)
-    if clash is not None:
-        raise ValidationError(
-            {
-                "email": _("%(name)s already hosts “%(other)s” at the same time. Move one of the sessions first.")
-                % {"name": person.public_name, "other": clash.title}
-            }
-        )
+    person = _person_for_host(session, email)
+    if person is None or Host.objects.filter(session=session, user=person).exists():
+        return None
     try:
         with transaction.atomic():
-            return Host.objects.create(session=session, user=person)
+            invite = HostInvite.objects.create(session=session, user=person, invited_by=user)
     except IntegrityError:
-        return Host.objects.get(session=session, user=person)
+        return None  # asked already: not again (and no second email)
+    from copro.unconference.tasks import tell_host_invite
+
+    tell_host_invite.enqueue(invite.pk)
+    return invite
+
+
+def pending_invite(user: Any, session: Session) -> HostInvite | None:
+    if not user.is_authenticated:
+        return None
+    return HostInvite.objects.filter(session=session, user=user).select_related("invited_by").first()
+
+
+@transaction.atomic
+def host_invite_answer(*, user: User, session: Session, accept: bool) -> Host | None:
+    """Accept (become a host) or decline an invitation to host. Returns the new Host row when accepted."""
+    open_space = _lock(session.open_space)
+    invite = HostInvite.objects.filter(session=session, user=user).first()
+    if invite is None:
+        raise ValidationError(
+            _("There is no invitation to host this session waiting for you: it may have been answered.")
+        )
+    if not accept:
+        invite.delete()
+        return None
+    session.refresh_from_db(fields=["slot", "room", "withdrawn_at"])
+    if session.withdrawn_at is not None:
+        raise ValidationError(_("This session was withdrawn."))
+    if Host.objects.filter(session=session).count() >= MAX_HOSTS:
+        raise ValidationError(_("This session already has %(max)d hosts, the most it can have.") % {"max": MAX_HOSTS})
+    clash = _hosting_clash(session, [user.pk], session.slot_id)
+    if clash is not None:
+        raise ValidationError(
+            _(
+                "You already host “%(other)s” at the same time, and cannot be in two places at once. Ask a "
+                "facilitator to move one of the sessions, then accept."
+            )
+            % {"other": clash.title}
+        )
+    host, _created = Host.objects.get_or_create(session=session, user=user)
+    invite.delete()
+    if session.is_placed:
+        _schedule_changed(open_space)  # a new host of a session in a published schedule is told where
+    return host
 
 
 @transaction.atomic
@@ -541,6 +684,10 @@ class BuildReport:
     result: scheduling.Result
     greedy: scheduling.Result
     kept: int  # sessions pinned by hand, kept where they were
+    # Sessions that were kept by hand where they now break a rule (for example two sessions of one host,
+    # placed at the same time before host names were compared properly): taken out of the schedule and no
+    # longer kept, each with the scheduler's reason (scheduling.PIN_CONFLICT, ...): (session id, title, reason).
+    released: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -574,20 +721,32 @@ def schedule_build(*, user: User, open_space: OpenSpace, seed: int = 0) -> Build
     greedy = scheduling.greedy_baseline(data.rooms, data.slots, data.sessions, data.interest)
     if result.hard_violations:  # the scheduler never does this; if it did, nothing is saved
         raise ValidationError(_("The schedule could not be built without breaking a rule. Nothing was changed."))
-    pinned_ids = {s.id for s in data.sessions if s.room is not None and s.slot is not None}
-    kept = 0
-    movable = Session.objects.filter(open_space=open_space, withdrawn_at__isnull=True, pinned=False)
-    movable.update(room=None, slot=None)
-    changed = []
-    for session in Session.objects.filter(open_space=open_space, withdrawn_at__isnull=True):
-        if session.pk in pinned_ids:
-            kept += 1
-            continue
-        placement = result.placements.get(session.pk)
-        if placement is not None:
-            session.room_id, session.slot_id = placement  # type: ignore[assignment]
-            changed.append(session)
-    Session.objects.bulk_update(changed, ["room", "slot"], batch_size=500)
+    pinned_ids: set[int] = {int(s.id) for s in data.sessions if s.room is not None and s.slot is not None}  # type: ignore[call-overload]
+    # A kept session the scheduler could not keep where it is (its place breaks a rule) leaves the schedule
+    # and is no longer kept: left where it is, it would hold a room and time the scheduler gives to another.
+    released = sorted(sid for sid in pinned_ids if sid in result.unscheduled)
+    kept_ids = pinned_ids - set(released)
+    active = Session.objects.filter(open_space=open_space, withdrawn_at__isnull=True)
+    try:
+        with transaction.atomic():
+            active.filter(Q(pinned=False) | Q(pk__in=released)).update(room=None, slot=None, pinned=False)
+            changed = []
+            for session in active.exclude(pk__in=kept_ids).only("pk", "room", "slot"):
+                placement = result.placements.get(session.pk)
+                if placement is not None:
+                    session.room_id, session.slot_id = placement  # type: ignore[assignment]
+                    changed.append(session)
+            Session.objects.bulk_update(changed, ["room", "slot"], batch_size=500)
+    except IntegrityError:
+        # Not expected (the scheduler keeps one session per room and time); if the data ever lets it happen,
+        # a plain message and nothing changed, never an error page.
+        raise ValidationError(
+            _(
+                "The schedule could not be saved: two sessions would share a room at the same time. Nothing "
+                "was changed. Take the sessions marked “Kept here” out of the schedule, then build it again."
+            )
+        ) from None
+    kept = len(kept_ids)
     now = timezone.now()
     open_space.built_at = now
     open_space.built_by = user
@@ -614,7 +773,12 @@ def schedule_build(*, user: User, open_space: OpenSpace, seed: int = 0) -> Build
         target=open_space,
         visibility=Visibility.STAFF,
     )
-    return BuildReport(result=result, greedy=greedy, kept=kept)
+    return BuildReport(
+        result=result,
+        greedy=greedy,
+        kept=kept,
+        released=[(sid, data.titles[sid], str(result.unscheduled[sid])) for sid in released],
+    )
 
 
 def _room_taken_message(other: Session, room: Room, slot: Slot) -> str:
@@ -641,15 +805,17 @@ def _check_can_go(session: Session, room: Room, slot: Slot, *, leaving: Session 
         raise ValidationError(_room_taken_message(other, room, slot))
     host_ids = list(Host.objects.filter(session=session).values_list("user_id", flat=True))
     same_host = Q(hosts__user_id__in=host_ids)
-    if session.host_name:
-        same_host |= Q(host_name__iexact=session.host_name)
+    if session.host_key:
+        # Compared exactly on the stored key (case-folded in Python): the database's case-insensitive
+        # lookups know only ASCII on SQLite, so "Ŵyn Jones" and "ŵyn jones" would pass as two people.
+        same_host |= Q(host_key=session.host_key)
     clash = (
         Session.objects.filter(same_host, slot=slot, withdrawn_at__isnull=True)
         .exclude(pk=session.pk)
         .exclude(pk=leaving.pk if leaving else 0)
         .first()
     )
-    if clash is not None and session.host_name and clash.host_name.casefold() == session.host_name.casefold():
+    if clash is not None and session.host_key and clash.host_key == session.host_key:
         raise ValidationError(
             _(
                 "%(name)s hosts both “%(title)s” and “%(other)s”, and cannot be in two places at %(when)s. "
@@ -723,7 +889,10 @@ def schedule_place(
     session = _fresh_session(open_space, session_id)
     room, slot = _room_and_slot(open_space, room_id, slot_id)
     _check_can_go(session, room, slot)
+    moved = (session.room_id, session.slot_id) != (room.pk, slot.pk)
     _save_place(session, room, slot, bool(pin))
+    if moved:
+        _schedule_changed(open_space)
     return session
 
 
@@ -747,6 +916,7 @@ def schedule_swap(*, user: User, open_space: OpenSpace, first_id: Any, second_id
     _save_place(first, None, None, False)
     _save_place(second, first_place[0], first_place[1], first_place[0] is not None)
     _save_place(first, second_place[0], second_place[1], second_place[0] is not None)
+    _schedule_changed(open_space)
     return first, second
 
 
@@ -755,7 +925,10 @@ def schedule_unplace(*, user: User, open_space: OpenSpace, session_id: Any) -> S
     """Take a session out of the schedule (back to "not yet in the schedule")."""
     _lock(open_space)
     session = _fresh_session(open_space, session_id)
+    was_placed = session.is_placed
     _save_place(session, None, None, False)
+    if was_placed:
+        _schedule_changed(open_space)
     return session
 
 

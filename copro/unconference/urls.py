@@ -19,6 +19,7 @@ urlpatterns = [
     path(S + "mark/", views.mark, name="mark"),
     path(S + "hosts/", views.host_add, name="host_add"),
     path(S + "hosts/remove/", views.host_remove, name="host_remove"),
+    path(S + "hosts/answer/", views.host_answer, name="host_answer"),
     path(OS + "manage/", views.manage, name="manage"),
     path(OS + "manage/settings/", views.settings_save, name="settings"),
     path(OS + "manage/rooms/", views.room_add, name="room_add"),

@@ -52,7 +52,10 @@ REASONS = {
     scheduling.NO_ROOM: gettext_lazy("No free room at a time its hosts can make: more sessions than rooms and times."),
     scheduling.HOSTS_BUSY: gettext_lazy("Its hosts are hosting other sessions at every time with a free room."),
     scheduling.NO_SLOT: gettext_lazy("Its hosts cannot make any of the times."),
-    scheduling.PIN_CONFLICT: gettext_lazy("It was kept by hand in a place that is now taken."),
+    scheduling.PIN_CONFLICT: gettext_lazy(
+        "It was kept by hand in a place that breaks a rule (its room taken, a host in two places, or a time its "
+        "hosts cannot make), so it is no longer kept there."
+    ),
 }
 
 
@@ -107,7 +110,7 @@ def sessions(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
         project,
         role,
         sessions=selectors.sessions_listing(open_space),
-        mine=selectors.mine(open_space, request.user),
+        mine=selectors.mine(open_space, request.user, invitations=True),
         can_propose=can_propose and TABLE.allowed(role, "unconference.propose"),
         why_not=why_not,
         can_mark=TABLE.allowed(role, "unconference.mark"),
@@ -232,6 +235,12 @@ def _render_session(
     hosting = bool(user.is_authenticated and any(h.user_id == user.pk for h in hosts))
     marked = bool(user.is_authenticated and Interest.objects.filter(session=session, user=user).exists())
     editable = TABLE.allowed(role, "unconference.manage") or hosting
+    # An invitation to host, shown only to the person asked (and only if they may host here).
+    invite = (
+        services.pending_invite(user, session)
+        if not hosting and session.withdrawn_at is None and TABLE.allowed(role, "unconference.propose")
+        else None
+    )
     return page(
         request,
         "unconference/session.html",
@@ -243,6 +252,7 @@ def _render_session(
         hosting=hosting,
         marked=marked,
         editable=editable,
+        invite=invite,
         can_mark=TABLE.allowed(role, "unconference.mark") and session.withdrawn_at is None,
         show_place=open_space.is_published or TABLE.allowed(role, "unconference.manage"),
         unavailable=list(session.unavailable_slots.all()),
@@ -304,8 +314,14 @@ def session_edit(request: HttpRequest, slug: str, meeting_id: int, session_id: i
 def session_withdraw(request: HttpRequest, slug: str, meeting_id: int, session_id: int) -> HttpResponse:
     project, role, meeting, open_space, session = _editable_session(request, slug, meeting_id, session_id)
     if request.POST.get("restore") == "1":
-        services.session_restore(user=actor(request), session=session)
-        messages.success(request, _("The session is back on the list, as “not yet in the schedule”."))
+        try:
+            services.session_restore(
+                user=actor(request), session=session, facilitator=TABLE.allowed(role, "unconference.manage")
+            )
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, _("The session is back on the list, as “not yet in the schedule”."))
         return _session_page(session)
     services.session_withdraw(user=actor(request), session=session)
     messages.success(request, _("The session is withdrawn. It is no longer on the list or in the schedule."))
@@ -314,17 +330,40 @@ def session_withdraw(request: HttpRequest, slug: str, meeting_id: int, session_i
 
 @require_POST
 def host_add(request: HttpRequest, slug: str, meeting_id: int, session_id: int) -> HttpResponse:
+    """Ask someone to host with you. The answer is the same whether or not the address is a member's, and
+    names nobody: they become a host (and are shown as one) only when they accept."""
     project, role, meeting, open_space, session = _editable_session(request, slug, meeting_id, session_id)
     form = HostForm(request.POST)
     if form.is_valid():
+        if not ratelimit.consume(request, action="unconference_host_invite", user=actor(request)):
+            return ratelimit.respond_429(request)
         try:
-            host = services.host_add(user=actor(request), session=session, email=form.cleaned_data["email"])
+            services.host_invite(user=actor(request), session=session, email=form.cleaned_data["email"])
         except ValidationError as error:
             errors_to_form(form, error)
         else:
-            messages.success(request, _("%(name)s is now a host of this session.") % {"name": host.user.public_name})
+            messages.success(request, services.invite_sent_message(form.cleaned_data["email"]))
             return _session_page(session)
     return _render_session(request, project, role, meeting, open_space, session, status=400, host_form=form)
+
+
+@require_POST
+def host_answer(request: HttpRequest, slug: str, meeting_id: int, session_id: int) -> HttpResponse:
+    """The person asked to co-host accepts or declines."""
+    project, role, meeting, open_space, session = get_session_for_user(
+        request.user, slug, meeting_id, session_id, "unconference.propose"
+    )
+    accept = request.POST.get("answer") == "accept"
+    try:
+        host = services.host_invite_answer(user=actor(request), session=session, accept=accept)
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        if host is not None:
+            messages.success(request, _("Thank you: you are now a host of “%(title)s”.") % {"title": session.title})
+        else:
+            messages.success(request, _("You declined. You are not a host of “%(title)s”.") % {"title": session.title})
+    return _session_page(session)
 
 
 @require_POST
@@ -410,6 +449,7 @@ def _render_manage(
         ),
         room_form=forms.get("room_form") or RoomForm(),
         slot_form=forms.get("slot_form") or SlotForm(),
+        slot_days=services.slot_days(meeting),
         **_common(meeting, open_space, role),
     )
 
@@ -592,6 +632,13 @@ def build(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
         if result.unscheduled:
             text += " " + _("%(n)d could not be placed: see “Not yet in the schedule”.") % {
                 "n": len(result.unscheduled)
+            }
+        for _pk, title, reason in report.released:
+            text += " " + _(
+                "“%(title)s” was kept by hand where it cannot stay, and is now out of the schedule: %(why)s"
+            ) % {
+                "title": title,
+                "why": REASONS.get(reason, ""),
             }
         messages.success(request, text)
     return _schedule_page(open_space)

@@ -143,3 +143,37 @@ def test_the_hand_adjustment_forms_work_without_javascript(browser, live_server,
         assert Session.objects.get().room.name == "Side room"
     finally:
         context.close()
+
+
+def test_asking_a_co_host_who_accepts_on_the_session_page(new_page, live_server, world):
+    from tests.factories_unconference import session
+
+    space = open_space(world.project, created_by=world.facilitator)
+    walking = session(space, world.participant, title="Walking buses")
+
+    host = signed_in(new_page, live_server, world.participant)
+    page = host.page
+    page.goto(path(space, f"sessions/{walking.pk}/"))
+    page.get_by_label("Email address of someone hosting with you").fill("expert@example.org")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ask them").click()
+    assert "If expert@example.org is the address of a member" in page.content()
+    assert page.locator(".os-hosts li").count() == 1  # not a host until they say yes
+    assert axe_serious(page) == []
+
+    expert = signed_in(new_page, live_server, world.expert)
+    page = expert.page
+    page.goto(path(space))
+    assert page.get_by_role("heading", name="You are asked to host").is_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Walking buses").first.click()
+    assert page.get_by_role("heading", name="Will you host this session?").is_visible()
+    assert axe_serious(page) == []
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, I will host it").click()
+    assert "you are now a host" in page.content()
+    assert walking.hosts.filter(user=world.expert).exists()
+    assert axe_serious(page) == []
+
+    for tab in (host, expert):
+        assert no_csp_errors(tab), tab.errors
