@@ -149,6 +149,24 @@ def test_appointing_reporters(world, feed):
     assert verbs == ["live.reporter_appointed", "live.reporter_removed"]
 
 
+def test_removing_someone_who_is_not_a_reporter_says_nothing_changed(world, feed):
+    appoint(feed, world.facilitator, world.participant)
+    client = world.client("facilitator")
+    for bad in ("abc", "0", "-3", "9" * 40, str(world.expert.pk), str(world.outsider.pk)):
+        response = client.post(url("reporters", feed), {"remove": bad}, follow=True)
+        assert response.status_code == 200, bad
+        page = response.content.decode()
+        assert "Nothing was changed" in page, bad
+        assert "They are no longer a reporter" not in page, bad
+    assert Reporter.objects.filter(feed=feed, user=world.participant).exists()
+    assert not ActivityEntry.objects.filter(verb="live.reporter_removed").exists()
+    # The real one works, and saying it again (a double click) says nothing changed.
+    first = client.post(url("reporters", feed), {"remove": str(world.participant.pk)}, follow=True)
+    assert "They are no longer a reporter" in first.content.decode()
+    second = client.post(url("reporters", feed), {"remove": str(world.participant.pk)}, follow=True)
+    assert "Nothing was changed" in second.content.decode()
+
+
 def test_a_removed_member_loses_their_appointment_in_effect(world, feed):
     appoint(feed, world.facilitator, world.participant)
     world.project.memberships.filter(user=world.participant).delete()
@@ -552,6 +570,54 @@ def test_a_large_catch_up_comes_in_parts(world, feed, monkeypatch):
         if not data["more"]:
             break
     assert rounds == 3 and len(seen) == len(set(seen)) == 25
+
+
+def _commit_late(feed, seq, text):
+    """A change that took its number earlier but is committed only now (it was slow)."""
+    return Entry.objects.create(feed=feed, project_id=feed.project_id, kind="note", text=text, seq=seq)
+
+
+def test_polling_never_skips_a_change_committed_late(world, feed):
+    """Two posts take numbers N+1 and N+2; N+2 commits first. A poll that read the feed's number as N
+    (before either committed) then sees the N+2 row but not N+1: it must not hand back N+2."""
+    feed.refresh_from_db()
+    n = feed.seq
+    late = _commit_late(feed, n + 2, "Committed first")  # visible; the feed's number read is still n
+    first = selectors.changes_since(feed, n, moderator=False)
+    assert [e["id"] for e in first["entries"]] == [late.pk]  # sent now (no waiting)...
+    assert first["seq"] == n and not first["more"]  # ...but the number does not pass the one read first
+    slow = _commit_late(feed, n + 1, "Committed second")
+    LiveFeed.objects.filter(pk=feed.pk).update(seq=n + 2)
+    second = selectors.changes_since(feed, first["seq"], moderator=False)
+    assert {e["id"] for e in second["entries"]} == {slow.pk, late.pk}  # the slow one is not lost
+    assert second["seq"] == n + 2
+    assert selectors.changes_since(feed, second["seq"], moderator=False)["entries"] == []
+
+
+def test_a_catch_up_in_parts_stops_at_the_feeds_number_read_first(world, feed, monkeypatch):
+    monkeypatch.setattr(selectors, "MAX_CHANGES", 2)
+    feed.refresh_from_db()
+    n = feed.seq
+    committed = _commit_late(feed, n + 1, "Committed in time")
+    LiveFeed.objects.filter(pk=feed.pk).update(seq=n + 1)  # read as n + 1
+    ahead = [_commit_late(feed, n + 3, "Ahead 1"), _commit_late(feed, n + 4, "Ahead 2")]  # n + 2 not yet
+    data = selectors.changes_since(feed, n, moderator=False)
+    assert data["more"] and data["seq"] == n + 1
+    assert [e["id"] for e in data["entries"]] == [committed.pk]
+    # Asking from the feed's number: the rows ahead may be sent, but the number stays put.
+    again = selectors.changes_since(feed, n + 1, moderator=False)
+    assert again["seq"] == n + 1 and not again["more"]
+    assert [e["id"] for e in again["entries"]] == [e.pk for e in ahead]
+    # With more of them than one part holds, none is sure yet: no "more" (no loop) and no skipping.
+    monkeypatch.setattr(selectors, "MAX_CHANGES", 1)
+    stuck = selectors.changes_since(feed, n + 1, moderator=False)
+    assert stuck["seq"] == n + 1 and not stuck["more"] and stuck["entries"] == []
+    monkeypatch.setattr(selectors, "MAX_CHANGES", 2)
+    slow = _commit_late(feed, n + 2, "Slow")
+    LiveFeed.objects.filter(pk=feed.pk).update(seq=n + 4)
+    monkeypatch.setattr(selectors, "MAX_CHANGES", 10)
+    rest = selectors.changes_since(feed, data["seq"], moderator=False)
+    assert [e["id"] for e in rest["entries"]] == [slow.pk, *(e.pk for e in ahead)] and rest["seq"] == n + 4
 
 
 # --- Pages: without JavaScript, the present view, query counts ---------------------------------------

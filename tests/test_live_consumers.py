@@ -25,7 +25,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
 from copro.asgi import application
-from copro.live import services
+from copro.live import consumers, services
+from copro.meetings.models import Meeting, MeetingStatus
 from tests.conftest import client_for
 from tests.factories_live import live_feed
 
@@ -168,7 +169,9 @@ def test_moderators_see_questions_waiting_and_viewers_only_approved_ones(world, 
 # --- Reconnecting: nothing missed ------------------------------------------------------------------------
 
 
-def _reconnect_catches_up(world: Any, feed: Any) -> None:
+def _reconnect_catches_up(world: Any, feed: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(consumers, "CATCH_UP_GAP_SECONDS", 0)  # the gap between catch-ups is tested below
+
     async def scenario() -> None:
         viewer = await connect(feed, None, after=0)
         sync = await viewer.receive_json_from(timeout=TIMEOUT)
@@ -213,8 +216,8 @@ def _reconnect_catches_up(world: Any, feed: Any) -> None:
     run(scenario)
 
 
-def test_reconnecting_with_the_last_number_catches_up_with_everything_missed(world, feed):
-    _reconnect_catches_up(world, feed)
+def test_reconnecting_with_the_last_number_catches_up_with_everything_missed(world, feed, monkeypatch):
+    _reconnect_catches_up(world, feed, monkeypatch)
 
 
 def test_ending_the_feed_is_pushed_to_viewers(world, feed):
@@ -238,6 +241,147 @@ def test_a_first_message_can_give_the_number_instead_of_the_address(world, feed)
         await viewer.send_json_to({"type": "catch_up", "after": 0})
         sync = await viewer.receive_json_from(timeout=TIMEOUT)
         assert [e["id"] for e in sync["entries"]] == [entry.pk]
+        await viewer.disconnect()
+
+    run(scenario)
+
+
+# --- Access taken away while connected ------------------------------------------------------------------
+
+
+appoint = database_sync_to_async(services.reporter_appoint)
+remove_reporter = database_sync_to_async(services.reporter_remove)
+
+
+@database_sync_to_async
+def leave_project(project: Any, user: Any) -> None:
+    project.memberships.filter(user=user).delete()
+
+
+@database_sync_to_async
+def back_to_draft(feed: Any) -> None:
+    Meeting.objects.filter(pk=feed.meeting_id).update(status=MeetingStatus.DRAFT)
+
+
+def test_a_removed_reporter_stops_getting_waiting_questions_at_once(world, feed, monkeypatch):
+    monkeypatch.setattr(consumers, "CATCH_UP_GAP_SECONDS", 0)
+    services.reporter_appoint(user=world.facilitator, feed=feed, member_id=world.participant.pk)
+
+    async def scenario() -> None:
+        reporter = await connect(feed, world.participant, after=0)
+        await reporter.receive_json_from(timeout=TIMEOUT)
+        await ask(user=world.outsider, feed=feed, text="Seen while a reporter")
+        assert (await reporter.receive_json_from(timeout=TIMEOUT))["question"]["status"] == "pending"
+        assert await remove_reporter(user=world.facilitator, feed=feed, member_id=world.participant.pk)
+        # Told at once (no waiting for the periodic check): now a viewer.
+        assert await reporter.receive_json_from(timeout=TIMEOUT) == {"type": "access", "moderator": False}
+        await ask(user=world.outsider, feed=feed, text="Asked after the removal")
+        assert await reporter.receive_nothing(timeout=0.3)  # waiting questions no longer come
+        entry = await post(user=world.facilitator, feed=feed, text="Still a viewer")
+        assert (await reporter.receive_json_from(timeout=TIMEOUT))["entry"]["id"] == entry.pk
+        await reporter.send_json_to({"type": "catch_up", "after": 0})
+        sync = await reporter.receive_json_from(timeout=TIMEOUT)
+        assert sync["type"] == "sync" and sync["questions"] == []  # and a catch-up has no waiting ones either
+        await reporter.disconnect()
+
+    run(scenario)
+
+
+def test_a_removed_member_of_a_private_project_is_closed_at_the_next_change(world, monkeypatch):
+    private = live_feed(world.private_project, facilitator=world.facilitator)
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0)  # as if 30 seconds had passed since the last check
+
+    async def scenario() -> None:
+        member = await connect(private, world.observer, after=0)
+        other = await connect(private, world.facilitator, after=0)
+        await member.receive_json_from(timeout=TIMEOUT)
+        await other.receive_json_from(timeout=TIMEOUT)
+        first = await post(user=world.facilitator, feed=private, text="Still a member")
+        assert (await member.receive_json_from(timeout=TIMEOUT))["entry"]["id"] == first.pk
+        await other.receive_json_from(timeout=TIMEOUT)
+        await leave_project(world.private_project, world.observer)
+        await post(user=world.facilitator, feed=private, text="Members only")
+        closed = await member.receive_output(timeout=TIMEOUT)
+        assert closed == {"type": "websocket.close", "code": 4404}  # and not the entry
+        assert (await other.receive_json_from(timeout=TIMEOUT))["entry"]["text"] == "Members only"
+        await other.disconnect()
+
+    run(scenario)
+
+
+def test_the_access_check_is_not_repeated_for_every_change(world, feed, monkeypatch):
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 3600)
+
+    async def scenario() -> None:
+        viewer = await connect(feed, None, after=0)
+        await viewer.receive_json_from(timeout=TIMEOUT)
+        await back_to_draft(feed)
+        entry = await post(user=world.facilitator, feed=feed, text="Within the hour")
+        assert (await viewer.receive_json_from(timeout=TIMEOUT))["entry"]["id"] == entry.pk
+        await viewer.disconnect()
+
+    run(scenario)
+
+
+def test_a_meeting_back_to_draft_stops_streaming(world, feed, monkeypatch):
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0)
+
+    async def scenario() -> None:
+        viewer = await connect(feed, world.participant, after=0)
+        anonymous = await connect(feed, None, after=0)
+        facilitator = await connect(feed, world.facilitator, after=0)
+        for c in (viewer, anonymous, facilitator):
+            await c.receive_json_from(timeout=TIMEOUT)
+        await back_to_draft(feed)
+        await post(user=world.facilitator, feed=feed, text="Not for everyone now")
+        for c in (viewer, anonymous):
+            assert await c.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4404}
+        # Facilitators may still see a draft meeting's feed.
+        assert (await facilitator.receive_json_from(timeout=TIMEOUT))["entry"]["text"] == "Not for everyone now"
+        await facilitator.disconnect()
+
+    run(scenario)
+
+
+# --- Catching up: not a way to load the server ------------------------------------------------------------
+
+
+def test_catch_ups_are_at_least_two_seconds_apart(world, feed, monkeypatch):
+    services.entry_post(user=world.facilitator, feed=feed, text="There")
+    clock = [1000.0]
+    monkeypatch.setattr(consumers, "_now", lambda: clock[0])
+
+    async def scenario() -> None:
+        viewer = await connect(feed, None, after=0)  # the connect's catch-up counts
+        assert (await viewer.receive_json_from(timeout=TIMEOUT))["type"] == "sync"
+        for _ in range(20):
+            await viewer.send_json_to({"type": "catch_up", "after": 0})
+        answers = [await viewer.receive_json_from(timeout=TIMEOUT) for _ in range(20)]
+        assert all(a == {"type": "error", "error": "too_soon"} for a in answers)
+        assert await viewer.receive_nothing(timeout=0.2)
+        clock[0] += consumers.CATCH_UP_GAP_SECONDS + 0.1
+        await viewer.send_json_to({"type": "catch_up", "after": 0})
+        await viewer.send_json_to({"type": "catch_up", "after": 0})
+        assert (await viewer.receive_json_from(timeout=TIMEOUT))["type"] == "sync"
+        assert await viewer.receive_json_from(timeout=TIMEOUT) == {"type": "error", "error": "too_soon"}
+        await viewer.disconnect()
+
+    run(scenario)
+
+
+def test_one_catch_up_is_bounded(world, feed, monkeypatch):
+    from copro.live import selectors
+    from tests.factories_live import entries
+
+    assert consumers.CATCH_UP_ROUNDS * selectors.MAX_CHANGES <= 5000
+    monkeypatch.setattr(selectors, "MAX_CHANGES", 3)
+    entries(feed, 3 * consumers.CATCH_UP_ROUNDS + 5, author=world.facilitator)
+
+    async def scenario() -> None:
+        viewer = await connect(feed, None, after=0)
+        parts = [await viewer.receive_json_from(timeout=TIMEOUT) for _ in range(consumers.CATCH_UP_ROUNDS)]
+        assert all(p["more"] for p in parts)  # the client asks again for the rest
+        assert await viewer.receive_nothing(timeout=0.2)
         await viewer.disconnect()
 
     run(scenario)
@@ -291,12 +435,14 @@ def redis_layer(settings: Any, redis_url: str) -> str:
     return redis_url
 
 
-def test_over_a_real_redis_layer_a_posted_entry_arrives_and_a_reconnect_catches_up(world, feed, redis_layer):
+def test_over_a_real_redis_layer_a_posted_entry_arrives_and_a_reconnect_catches_up(
+    world, feed, redis_layer, monkeypatch
+):
     from channels.layers import get_channel_layer
     from channels_redis.core import RedisChannelLayer
 
     assert isinstance(get_channel_layer(), RedisChannelLayer)
-    _reconnect_catches_up(world, feed)
+    _reconnect_catches_up(world, feed, monkeypatch)
 
 
 def test_over_redis_two_viewers_and_a_moderator_each_get_their_version(world, feed, redis_layer):

@@ -24,10 +24,39 @@ logger = logging.getLogger(__name__)
 
 # The consumer's handler for these messages is FeedConsumer.live_event ("live.event" -> live_event).
 EVENT = "live.event"
+REVOKE = "live.revoke"  # FeedConsumer.live_revoke
 
 
 def group(meeting_id: int, *, moderators: bool = False) -> str:
     return f"live-{meeting_id}-{'moderators' if moderators else 'viewers'}"
+
+
+def user_group(user_id: int) -> str:
+    """Each signed-in person's own group: told to check their access again when it was taken away."""
+    return f"live-user-{user_id}"
+
+
+def revoke(user_id: int) -> None:
+    """After the transaction commits, every live feed socket of this person checks their access again
+    (copro.live.consumers.FeedConsumer.live_revoke): closed, or moved from moderators to viewers."""
+    transaction.on_commit(lambda: _send(user_group(user_id), {"type": REVOKE}), robust=True)
+
+
+def _send(name: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        logger.warning("A live feed message to %s was not sent (called inside an event loop).", name)
+        return
+    try:
+        async_to_sync(layer.group_send)(name, message)
+    except Exception:  # noqa: BLE001 - the periodic access check in the consumer covers it
+        logger.exception("Could not send a live feed message to %s", name)
 
 
 def _push(meeting_id: int, public: dict[str, Any] | None, moderators: dict[str, Any]) -> None:

@@ -81,17 +81,25 @@ def changes_since(feed: LiveFeed, after: int, *, moderator: bool) -> dict[str, A
         questions_qs = questions_qs.exclude(status=QuestionStatus.PENDING)
     questions = list(questions_qs[: MAX_CHANGES + 1])
     more = len(entries) > MAX_CHANGES or len(questions) > MAX_CHANGES
+    # The number handed back never passes the feed's number read first. Rows read after it may carry
+    # higher numbers (changes committed in between) while a lower one is still uncommitted: moving past
+    # them would skip that one for good. They are sent now and sent again next time (which changes nothing).
     if more:
         # Stop at the smaller of the two last numbers, so nothing below it is left out.
         limit = min(
             entries[MAX_CHANGES - 1].seq if len(entries) > MAX_CHANGES else feed.seq,
             questions[MAX_CHANGES - 1].seq if len(questions) > MAX_CHANGES else feed.seq,
+            feed.seq,
         )
-        entries = [e for e in entries if e.seq <= limit]
-        questions = [q for q in questions if q.seq <= limit]
-        seq = limit
+        if limit <= after:
+            # Everything past `after` was committed after the feed's number was read: nothing is sure yet.
+            more, entries, questions, seq = False, [], [], after
+        else:
+            entries = [e for e in entries if e.seq <= limit]
+            questions = [q for q in questions if q.seq <= limit]
+            seq = limit
     else:
-        seq = max([feed.seq, after, *(e.seq for e in entries), *(q.seq for q in questions)])
+        seq = max(feed.seq, after)
     public = not moderator
     return {
         "type": "sync",

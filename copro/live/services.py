@@ -242,7 +242,9 @@ def reporter_remove(*, user: User, feed: LiveFeed, member_id: Any) -> bool:
     if reporter is None:
         return False
     name = reporter.user.public_name
+    reporter_user_id = reporter.user_id
     reporter.delete()
+    broadcast.revoke(reporter_user_id)  # their open feeds stop getting waiting questions at once
     activity.record(
         verb="live.reporter_removed",
         actor=user,

@@ -391,8 +391,17 @@ def reporters(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     if request.method == "POST":
         remove = request.POST.get("remove")
         if remove is not None:
-            services.reporter_remove(user=actor(request), feed=the_feed, member_id=parse_id(remove))
-            messages.success(request, _("They are no longer a reporter for this meeting."))
+            member_id = parse_id(remove)
+            removed = member_id is not None and services.reporter_remove(
+                user=actor(request), feed=the_feed, member_id=member_id
+            )
+            if removed:
+                messages.success(request, _("They are no longer a reporter for this meeting."))
+            else:
+                messages.error(
+                    request,
+                    _("Nothing was changed: that person is not a reporter for this meeting (perhaps already removed)."),
+                )
             return redirect("live:reporters", project.slug, meeting.pk)
         if form.is_valid():
             try:

@@ -25,7 +25,7 @@ from copro.live.models import Entry, Question
 from tests.browser.conftest import Page, axe_serious
 from tests.browser.test_deciding import no_csp_errors
 from tests.conftest import client_for
-from tests.factories_live import live_feed
+from tests.factories_live import entries, live_feed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -110,6 +110,7 @@ def test_a_second_browser_context_sees_a_live_note_appear_without_reload(tabs, w
     page.goto(feed_path(feed))
     wait_until_live(page)
     assert page.locator("[data-live-status]").inner_text() == "Live."
+    assert page.locator("[data-live-status]").get_attribute("role") == "status"  # a polite live region
     assert axe_serious(page) == []
     page.evaluate("window.copro_marker = 'still the same page'")
     loads_before = len(navigations)
@@ -159,12 +160,33 @@ def test_a_second_browser_context_sees_a_live_note_appear_without_reload(tabs, w
     queued = mpage.locator(f"#queue-{question.pk}")
     queued.wait_for(timeout=APPEARS_WITHIN_MS)
     assert queued.locator(".live-question__text").inner_text() == "Will there be a lollipop person?"
+    # Each button names its question for screen reader users (filled in by the script for a pushed one).
+    for name in ("Show to everyone", "Do not show"):
+        expect(
+            queued.get_by_role("button", name=re.compile(rf"^{name}\s*: Will there be a lollipop person\?$"))
+        ).to_have_count(1)
     with mpage.expect_navigation():
         queued.get_by_role("button", name="Show to everyone").click()
     page.locator(f"#question-{question.pk}").wait_for(timeout=APPEARS_WITHIN_MS)
+    # Newly shown questions are announced (politely, throttled), and the Like button names the question.
+    expect(page.locator("[data-live-announce]")).to_contain_text(
+        "New questions or comments.", timeout=APPEARS_WITHIN_MS
+    )
+    expect(
+        page.locator(f"#question-{question.pk}").get_by_role(
+            "button", name=re.compile(r"^Like\s*: Will there be a lollipop person\?$")
+        )
+    ).to_have_count(1)
     page.locator(f"#question-{question.pk} button").click()
     page.locator(f"#question-{question.pk} .live-likes").filter(has_text="1 like").wait_for(timeout=APPEARS_WITHIN_MS)
     assert page.locator(f"#question-{question.pk} button").get_attribute("aria-pressed") == "true"
+
+    # A push dropped on the way (here: a change saved without any push) is fetched when the page is
+    # shown again (and every 45 seconds), from the last number the server confirmed.
+    (dropped,) = entries(feed, 1, author=world.facilitator)
+    page.wait_for_timeout(2500)  # the server answers one catch-up every 2 seconds
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.locator(f"#entry-{dropped.pk}").wait_for(timeout=APPEARS_WITHIN_MS)
 
     for tab in (viewer, reporter, mod):
         assert no_csp_errors(tab), tab.errors

@@ -5,6 +5,11 @@
  * is missed; after three failed tries it also polls the same data every 10 seconds until the socket is
  * back. Without JavaScript the page is a plain list with a Refresh link.
  *
+ * Only the server's "sync" replies move the number to resume from: a push can be dropped on the way (the
+ * channel layer drops messages silently when full), so the script also asks to catch up from that number
+ * every 45 seconds, when the page is shown again and when the device comes back online. Rows that come
+ * twice are applied once (each row's own number is checked).
+ *
  * Text from people is only ever put in the page with textContent, never as HTML.
  */
 (function () {
@@ -18,7 +23,8 @@
   var POLL_MS = 10000;
   var MAX_BACKOFF_MS = 30000;
   var TRIES_BEFORE_POLLING = 3;
-  var SAFE_AFTER_MS = 2000; // a pushed change counts as "surely after everything before it" once 2 s old
+  var CATCH_UP_MS = 45000; // how often an open socket asks for anything a dropped push left out
+  var CATCH_UP_GAP_MS = 2100; // the server answers at most one catch-up every 2 seconds
   var ANNOUNCE_MS = 3000; // at most one announcement of new entries every 3 s
 
   var mode = root.getAttribute("data-mode");
@@ -39,27 +45,17 @@
   var likeTemplate = document.getElementById("live-like-template");
   var queueTemplate = document.getElementById("live-queue-template");
 
-  // --- Where we are: the last sequence number, and recent pushes --------------------------------------
+  // --- Where we are: the last sequence number the server confirmed ------------------------------------
   var syncedSeq = parseInt(root.getAttribute("data-seq"), 10) || 0; // everything up to here is in the page
-  var recent = []; // [seq, time received] of pushed changes
   var entrySeq = {};
   var questionSeq = {};
 
   function noteSynced(n) {
     if (n > syncedSeq) { syncedSeq = n; }
   }
-  function notePushed(n) {
-    recent.push([n, Date.now()]);
-  }
-  // The number to ask from: pushes from two server processes can arrive a moment out of order, so a
-  // push counts only once it is a couple of seconds old; asking from a little earlier just resends rows.
+  // The number to ask from: only "sync" replies move it. Pushes are applied but never trusted to be
+  // complete (one may have been dropped); asking from a little earlier just resends rows.
   function resumeFrom() {
-    var cutoff = Date.now() - SAFE_AFTER_MS;
-    var keep = [];
-    recent.forEach(function (r) {
-      if (r[1] <= cutoff) { noteSynced(r[0]); } else { keep.push(r); }
-    });
-    recent = keep;
     return syncedSeq;
   }
 
@@ -182,6 +178,15 @@
     if (author) { author.textContent = data.author || T.name_not_shown; }
   }
 
+  // Buttons say which question they act on, for people using a screen reader ("Like: Who decides?").
+  function shortText(text) {
+    text = text || "";
+    return text.length > 60 ? text.slice(0, 59) + "…" : text;
+  }
+  function nameButtons(node, text) {
+    each(node.querySelectorAll("[data-live-qname]"), function (span) { span.textContent = ": " + shortText(text); });
+  }
+
   function buildQuestion(data) {
     var li = el("li", "live-question");
     li.id = "question-" + data.id;
@@ -207,6 +212,7 @@
       var p = el("p");
       var link = el("a", null, T.answer_or_take_down || "");
       link.href = withId(questionUrl, "questions", data.id);
+      link.appendChild(el("span", "visually-hidden", ": " + shortText(data.text)));
       p.appendChild(link);
       li.appendChild(p);
     }
@@ -218,6 +224,7 @@
     li.setAttribute("data-likes", data.like_count);
     var text = li.querySelector(".live-question__text");
     if (text) { text.textContent = data.text; }
+    nameButtons(li, data.text);
     questionMeta(li, data);
     var likes = li.querySelector(".live-likes");
     if (likes) { likes.textContent = likesText(data.like_count); }
@@ -255,6 +262,7 @@
   }
 
   var newQueue = 0;
+  var newQuestions = 0;
   function applyQuestion(data) {
     var known = questionSeq[data.id];
     if (known !== undefined && known >= data.seq) { return; }
@@ -268,6 +276,7 @@
           waiting.setAttribute("data-id", data.id);
           var form = waiting.querySelector("form");
           if (form) { form.setAttribute("action", withId(form.getAttribute("action"), "questions", data.id)); }
+          nameButtons(waiting, data.text);
           var time = waiting.querySelector("time");
           if (time) { time.textContent = hhmm(data.created_at); time.setAttribute("datetime", data.created_at || ""); }
           queueEl.appendChild(waiting);
@@ -301,6 +310,7 @@
       if (!li) {
         li = buildQuestion(data);
         questionsEl.appendChild(li);
+        newQuestions += 1; // newly shown to everyone: said aloud (throttled, in announce)
       }
       fillQuestion(li, data);
       sortQuestions();
@@ -326,13 +336,15 @@
 
   var announceTimer = null;
   function announce() {
-    if (!announceEl || announceTimer || (!newEntries && !newQueue)) { return; }
+    if (!announceEl || announceTimer || (!newEntries && !newQueue && !newQuestions)) { return; }
     announceTimer = window.setTimeout(function () {
       var parts = [];
       if (newEntries) { parts.push(newEntries === 1 ? T.new_one : T.new_many.replace("%(n)s", String(newEntries))); }
+      if (newQuestions && T.new_question) { parts.push(T.new_question); }
       if (newQueue) { parts.push(T.queue_new); }
       newEntries = 0;
       newQueue = 0;
+      newQuestions = 0;
       announceEl.textContent = parts.join(" ");
       announceTimer = null;
     }, ANNOUNCE_MS);
@@ -353,16 +365,20 @@
       (message.questions || []).forEach(applyQuestion);
       applyStatus(message.status);
       if (typeof message.seq === "number") { noteSynced(message.seq); }
-      if (message.more && polling) { poll(); }
+      if (message.more) {
+        if (polling) { poll(); } else { window.setTimeout(catchUp, CATCH_UP_GAP_MS); }
+      }
     } else if (message.type === "entry" && message.entry) {
       applyEntry(message.entry);
-      notePushed(message.seq);
     } else if (message.type === "question" && message.question) {
       applyQuestion(message.question);
-      notePushed(message.seq);
     } else if (message.type === "status") {
       applyStatus(message.status);
-      notePushed(message.seq);
+    } else if (message.type === "access") {
+      // This person's role changed (a reporter removed, say): the page's tools are out of date.
+      stopEverything();
+      window.location.reload();
+      return;
     }
     announce();
   }
@@ -392,8 +408,24 @@
     polling = false;
     if (pollTimer) { window.clearInterval(pollTimer); pollTimer = null; }
   }
+  // Ask an open socket for everything after the last confirmed number (a dropped push comes back this way).
+  var lastCatchUp = 0;
+  function catchUp() {
+    if (closedForGood) { return; }
+    if (polling) { poll(); return; }
+    if (!socket || socket.readyState !== 1) { return; }
+    if (Date.now() - lastCatchUp < CATCH_UP_GAP_MS) { return; }
+    lastCatchUp = Date.now();
+    try { socket.send(JSON.stringify({ type: "catch_up", after: resumeFrom() })); } catch (e) { /* reconnects */ }
+  }
+  var catchUpTimer = window.setInterval(catchUp, CATCH_UP_MS);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { catchUp(); }
+  });
+
   function stopEverything() {
     closedForGood = true;
+    if (catchUpTimer) { window.clearInterval(catchUpTimer); catchUpTimer = null; }
     stopPolling();
     if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
     if (socket) { try { socket.close(1000); } catch (e) { /* already closed */ } socket = null; }
@@ -422,6 +454,7 @@
     }
     socket.onopen = function () {
       tries = 0;
+      lastCatchUp = Date.now(); // the address carried ?after=: the server has just caught us up
       stopPolling();
       setConn("live");
     };
@@ -448,6 +481,8 @@
     if (!socket && !closedForGood) {
       if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
       connect();
+    } else {
+      catchUp();
     }
   });
 
