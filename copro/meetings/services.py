@@ -520,7 +520,7 @@ def registration_cancel(*, registration: Registration, user: User, by_staff: boo
     with a calendar file that removes the meeting from their calendar (the meeting's SEQUENCE goes up so
     calendar programs take the change; a later registration's file then carries the new number too)."""
     locked_meeting = _lock(registration.meeting)
-    current = Registration.objects.select_for_update().select_related("user").get(pk=registration.pk)
+    current = Registration.objects.select_for_update(of=("self",)).select_related("user").get(pk=registration.pk)
     if current.status == RegistrationStatus.CANCELLED:
         return None
     current.status = RegistrationStatus.CANCELLED
