@@ -39,7 +39,7 @@ from copro.consultations.models import (
     ResponseStatus,
     Section,
 )
-from copro.core.forms import DuplicateSubmission, errors_to_form
+from copro.core.forms import DuplicateSubmission, errors_to_form, run_service
 from copro.core.permissions import Role
 from copro.core.views import actor
 from copro.projects.models import Project
@@ -216,14 +216,17 @@ def consultation_create(request: HttpRequest, project: Project, role: Role) -> H
 def consultation_edit(request: HttpRequest, slug: str, consultation_id: int) -> HttpResponse:
     project, role, consultation = get_consultation_for_user(request.user, slug, consultation_id, "consultations.manage")
     form = ConsultationForm(request.POST or None, project=project, initial=ConsultationForm.initial_from(consultation))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consultation_edit(user=actor(request), consultation=consultation, **_form_values(form))
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("consultations:build", project.slug, consultation.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.consultation_edit(user=actor(request), consultation=consultation, **_form_values(form)),
+            _("Saved."),
+        )
+    ):
+        return redirect("consultations:build", project.slug, consultation.pk)
     return page(
         request,
         "consultations/edit.html",
@@ -286,19 +289,19 @@ def section_add(request: HttpRequest, slug: str, consultation_id: int) -> HttpRe
     form = SectionForm(request.POST, questions=selectors.condition_questions(consultation))
     if form.is_valid():
         question, choice = form.condition()
-        try:
-            services.section_add(
+        if run_service(
+            request,
+            form,
+            lambda: services.section_add(
                 user=actor(request),
                 consultation=consultation,
                 title=form.cleaned_data["title"],
                 intro=form.cleaned_data["intro"],
                 show_if_question=question,
                 show_if_choice=choice,
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Section added."))
+            ),
+            _("Section added."),
+        ):
             return redirect("consultations:build", project.slug, consultation.pk)
     return _build_page(request, project, role, consultation, status=400, section_form=form)
 
@@ -312,8 +315,10 @@ def question_add(request: HttpRequest, slug: str, consultation_id: int) -> HttpR
         section = next(s for s in sections if s.pk == form.cleaned_data["section"])
         section.consultation = consultation
         private = form.cleaned_data["private"]
-        try:
-            services.question_add(
+        if run_service(
+            request,
+            form,
+            lambda: services.question_add(
                 user=actor(request),
                 section=section,
                 kind=form.cleaned_data["kind"],
@@ -323,11 +328,9 @@ def question_add(request: HttpRequest, slug: str, consultation_id: int) -> HttpR
                 required=form.cleaned_data["required"] and not private,
                 choices=form.choice_lines(),
                 private=private,
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Question added."))
+            ),
+            _("Question added."),
+        ):
             return redirect("consultations:build", project.slug, consultation.pk)
     return _build_page(request, project, role, consultation, status=400, question_form=form)
 

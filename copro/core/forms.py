@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from copro.core.models import FormSubmission
 
@@ -59,6 +63,25 @@ def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def run_service(request: HttpRequest, form: forms.BaseForm, call: Callable[[], object], success: StrOrPromise) -> bool:
+    """The one shape of a page that saves a valid form through a service.
+
+    Runs `call` (the service). Worked: shows `success` and returns True (the view redirects). A double
+    submission: says so, nothing is saved twice, and returns True as well. Refused (ValidationError): puts
+    the service's errors on the form and returns False (the view shows the form again, with a 400).
+    """
+    try:
+        call()
+    except DuplicateSubmission as error:
+        messages.info(request, str(error))
+        return True
+    except ValidationError as error:
+        errors_to_form(form, error)
+        return False
+    messages.success(request, success)
+    return True
 
 
 # --- Numbers typed or sent by people -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
+from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id, run_service
 from copro.core.permissions import Role
 from copro.core.views import actor
 from copro.decisions import counting, pb_io, selectors, services
@@ -114,12 +114,9 @@ def decision_edit(request: HttpRequest, slug: str, decision_id: int) -> HttpResp
     form = form_class(request.POST or None, initial={name: getattr(decision, name) for name in fields})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "form_token"}
-        try:
-            services.decision_update(user=actor(request), decision=decision, **data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
+        if run_service(
+            request, form, lambda: services.decision_update(user=actor(request), decision=decision, **data), _("Saved.")
+        ):
             return _detail(decision)
     return page(
         request,
@@ -291,14 +288,13 @@ def answer(request: HttpRequest, slug: str, decision_id: int, response_id: int) 
 def option_add(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
     project, role, decision = get_decision_for_user(request.user, slug, decision_id, "decisions.manage")
     form = OptionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.option_add(user=actor(request), decision=decision, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Option added."))
-            return _detail(decision)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.option_add(user=actor(request), decision=decision, **form.cleaned_data),
+        _("Option added."),
+    ):
+        return _detail(decision)
     return _render_detail(request, project, role, decision, status=400, option_form=form)
 
 
@@ -335,8 +331,10 @@ def close(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
         # Option ids from the field names, read as plain digits ("not_taken_²" is no option, not a crash).
         given = {parse_id(k.removeprefix("not_taken_")): k for k in request.POST if k.startswith("not_taken_")}
         not_taken = {option_id: request.POST.get(k, "") for option_id, k in given.items() if option_id is not None}
-        try:
-            services.decision_close(
+        if run_service(
+            request,
+            form,
+            lambda: services.decision_close(
                 user=actor(request),
                 decision=decision,
                 outcome=form.cleaned_data["outcome"],
@@ -344,11 +342,9 @@ def close(request: HttpRequest, slug: str, decision_id: int) -> HttpResponse:
                 rationale=form.cleaned_data["rationale"],
                 review_on=form.cleaned_data["review_on"],
                 not_taken=not_taken,
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Closed. The result is published in the decision log."))
+            ),
+            _("Closed. The result is published in the decision log."),
+        ):
             return _detail(decision)
     return _render_detail(request, project, role, decision, status=400, close_form=form)
 

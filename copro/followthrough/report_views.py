@@ -25,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
+from copro.core.forms import parse_id, run_service
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
 from copro.followthrough import health as health_data
@@ -188,8 +188,10 @@ def targets(request: HttpRequest, project: Project, role: Role) -> HttpResponseB
             return redirect("reports:targets", project.slug)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                reports.reach_target_set(
+            if run_service(
+                request,
+                form,
+                lambda: reports.reach_target_set(
                     user=actor(request),
                     project=project,
                     label=data["label"],
@@ -197,14 +199,9 @@ def targets(request: HttpRequest, project: Project, role: Role) -> HttpResponseB
                     channel=data["channel"],
                     target=data["target"],
                     form_token=data["form_token"],
-                )
-            except DuplicateSubmission as error:
-                messages.info(request, str(error))
-                return redirect("reports:targets", project.slug)
-            except ValidationError as error:
-                errors_to_form(form, error)
-            else:
-                messages.success(request, _("The target is saved. Reports now show how close you are."))
+                ),
+                _("The target is saved. Reports now show how close you are."),
+            ):
                 return redirect("reports:targets", project.slug)
     return page(
         request,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
+from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id, run_service
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
@@ -226,8 +226,10 @@ def commitment_edit(request: HttpRequest, slug: str, commitment_id: int) -> Http
     )
     if request.method == "POST" and form.is_valid():
         owner, co_owners = _people(form)
-        try:
-            services.commitment_edit(
+        if run_service(
+            request,
+            form,
+            lambda: services.commitment_edit(
                 commitment=commitment,
                 user=actor(request),
                 title=form.cleaned_data["title"],
@@ -238,14 +240,9 @@ def commitment_edit(request: HttpRequest, slug: str, commitment_id: int) -> Http
                 visibility=form.cleaned_data["visibility"],
                 message=form.cleaned_data["message"],
                 form_token=form.cleaned_data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return _detail(commitment)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
+            ),
+            _("Saved."),
+        ):
             return _detail(commitment)
     return page(
         request,
@@ -298,12 +295,12 @@ def commitment_link(request: HttpRequest, slug: str, commitment_id: int) -> Http
         item = selectors.find_source(project, form.cleaned_data["source"])
         if item is None:
             raise Http404
-        try:
-            services.commitment_link_add(commitment=commitment, source=item, user=actor(request))
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Linked. The people who took part in it will hear of the next update."))
+        if run_service(
+            request,
+            form,
+            lambda: services.commitment_link_add(commitment=commitment, source=item, user=actor(request)),
+            _("Linked. The people who took part in it will hear of the next update."),
+        ):
             return _detail(commitment)
     return _render_detail(request, project, role, commitment, status=400, link_form=form)
 
@@ -322,23 +319,19 @@ def _milestone(commitment: Commitment, milestone_id: int) -> Milestone:
 def milestone_add(request: HttpRequest, slug: str, commitment_id: int) -> HttpResponse:
     project, role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
     form = MilestoneForm(request.POST)
-    if form.is_valid():
-        try:
-            services.milestone_add(
-                commitment=commitment,
-                user=actor(request),
-                title=form.cleaned_data["title"],
-                due_on=form.cleaned_data["due_on"],
-                form_token=form.cleaned_data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return redirect(_milestones_url(commitment))
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Milestone added."))
-            return redirect(_milestones_url(commitment))
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.milestone_add(
+            commitment=commitment,
+            user=actor(request),
+            title=form.cleaned_data["title"],
+            due_on=form.cleaned_data["due_on"],
+            form_token=form.cleaned_data["form_token"],
+        ),
+        _("Milestone added."),
+    ):
+        return redirect(_milestones_url(commitment))
     return _render_detail(request, project, role, commitment, status=400, milestone_form=form)
 
 
@@ -579,18 +572,18 @@ def feedback_triage(request: HttpRequest, slug: str, feedback_id: int) -> HttpRe
     if form.is_valid():
         chosen = form.cleaned_data["commitment"]
         commitment = Commitment.objects.filter(project=project, pk=chosen).first() if chosen else None
-        try:
-            services.feedback_triage(
+        if run_service(
+            request,
+            form,
+            lambda: services.feedback_triage(
                 feedback=feedback,
                 user=actor(request),
                 triage=form.cleaned_data["triage"],
                 note=form.cleaned_data["note"],
                 commitment=commitment,
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
+            ),
+            _("Saved."),
+        ):
             return redirect("followthrough:feedback_detail", project.slug, feedback.pk)
     return _render_feedback(request, project, role, feedback, status=400, triage_form=form)
 
@@ -603,14 +596,13 @@ def feedback_share(request: HttpRequest, slug: str, feedback_id: int) -> HttpRes
         messages.success(request, _("It is no longer shared."))
         return redirect("followthrough:feedback_detail", project.slug, feedback.pk)
     form = ShareForm(request.POST)
-    if form.is_valid():
-        try:
-            services.feedback_share(feedback=feedback, user=actor(request), excerpt=form.cleaned_data["excerpt"])
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Shared on the “You said, we did” page, without a name."))
-            return redirect("followthrough:feedback_detail", project.slug, feedback.pk)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.feedback_share(feedback=feedback, user=actor(request), excerpt=form.cleaned_data["excerpt"]),
+        _("Shared on the “You said, we did” page, without a name."),
+    ):
+        return redirect("followthrough:feedback_detail", project.slug, feedback.pk)
     return _render_feedback(request, project, role, feedback, status=400, share_form=form)
 
 
@@ -630,19 +622,22 @@ def feedback_settings(request: HttpRequest, project: Project, role: Role) -> Htt
     form = FeedbackSettingsForm(
         request.POST or None, initial={"allow_anonymous": current.allow_anonymous, "intro": current.intro}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.feedback_settings_save(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.feedback_settings_save(
                 project=project,
                 user=actor(request),
                 allow_anonymous=form.cleaned_data["allow_anonymous"],
                 intro=form.cleaned_data["intro"],
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Feedback settings saved."))
-            return redirect("followthrough:feedback_list", project.slug)
+            ),
+            _("Feedback settings saved."),
+        )
+    ):
+        return redirect("followthrough:feedback_list", project.slug)
     return page(
         request,
         "followthrough/feedback_settings.html",

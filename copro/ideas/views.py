@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from copro.accounts.models import User
-from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id, whole_number
+from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id, run_service, whole_number
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
@@ -298,8 +298,10 @@ def idea_revise(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse:
     form = ReviseForm(request.POST or None, initial=initial, scope=scope, currency=idea.currency)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.idea_revise(
+        if run_service(
+            request,
+            form,
+            lambda: services.idea_revise(
                 user=actor(request),
                 idea=idea,
                 title=data["title"],
@@ -308,11 +310,9 @@ def idea_revise(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse:
                 scope_items=list(data.get("scope_items") or []),
                 cost_estimate=data.get("cost_estimate"),
                 note=data.get("note", ""),
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Your changes are saved. The earlier version stays in the idea's history."))
+            ),
+            _("Your changes are saved. The earlier version stays in the idea's history."),
+        ):
             return _detail(idea)
     return page(
         request,
@@ -357,20 +357,17 @@ def comment_add(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse:
     if form.is_valid():
         if not ratelimit.consume(request, action="ideas_comment"):
             return ratelimit.respond_429(request)
-        try:
-            services.comment_add(
+        if run_service(
+            request,
+            form,
+            lambda: services.comment_add(
                 user=actor(request),
                 idea=idea,
                 text=form.cleaned_data["text"],
                 form_token=form.cleaned_data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return _detail(idea)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Your comment is published."))
+            ),
+            _("Your comment is published."),
+        ):
             return _detail(idea)
     return _render_idea(request, project, role, idea, status=400, comment_form=form)
 
@@ -417,21 +414,18 @@ def attachment_add(request: HttpRequest, slug: str, idea_id: int) -> HttpRespons
     if form.is_valid():
         if not ratelimit.consume(request, action="ideas_upload"):
             return ratelimit.respond_429(request)
-        try:
-            services.attachment_add(
+        if run_service(
+            request,
+            form,
+            lambda: services.attachment_add(
                 user=actor(request),
                 idea=idea,
                 upload=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
                 form_token=form.cleaned_data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return _detail(idea)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("File added."))
+            ),
+            _("File added."),
+        ):
             return _detail(idea)
     return _render_idea(request, project, role, idea, status=400, attachment_form=form)
 
@@ -496,18 +490,18 @@ def idea_status(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse:
     form = StatusForm(request.POST or None, initial={"status": idea.status}, decisions=decisions)
     if request.method == "POST" and form.is_valid():
         chosen = next((d for d in decisions if d.pk == form.cleaned_data.get("decision")), None)
-        try:
-            services.idea_set_status(
+        if run_service(
+            request,
+            form,
+            lambda: services.idea_set_status(
                 user=actor(request),
                 idea=idea,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
                 decision=chosen,
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Status changed. The authors and supporters are being told."))
+            ),
+            _("Status changed. The authors and supporters are being told."),
+        ):
             return _detail(idea)
     return page(request, "ideas/status.html", project, role, status=400 if form.errors else 200, form=form, idea=idea)
 
@@ -567,20 +561,23 @@ def idea_split(request: HttpRequest, slug: str, idea_id: int) -> HttpResponse:
 def space_settings(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     space = space_of(project)
     form = SpaceForm(request.POST or None, instance=space)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.space_update(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.space_update(
                 user=actor(request),
                 project=project,
                 is_open=form.cleaned_data["is_open"],
                 participation=form.cleaned_data["participation"],
                 intro=form.cleaned_data["intro"],
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("ideas:list", project.slug)
+            ),
+            _("Saved."),
+        )
+    ):
+        return redirect("ideas:list", project.slug)
     return page(request, "ideas/settings.html", project, role, status=400 if form.errors else 200, form=form)
 
 
@@ -811,14 +808,13 @@ def review(request: HttpRequest, slug: str, round_id: int, idea_id: int) -> Http
         if not is_open:
             messages.error(request, _("This round has closed: reviews can no longer be changed."))
             return redirect("ideas:round", project.slug, the_round.pk)
-        if form.is_valid():
-            try:
-                services.review_save(reviewer=reviewer, round=the_round, idea=idea, entries=form.entries())
-            except ValidationError as error:
-                errors_to_form(form, error)
-            else:
-                messages.success(request, _("Your review is saved. You can change it until the round closes."))
-                return redirect("ideas:round", project.slug, the_round.pk)
+        if form.is_valid() and run_service(
+            request,
+            form,
+            lambda: services.review_save(reviewer=reviewer, round=the_round, idea=idea, entries=form.entries()),
+            _("Your review is saved. You can change it until the round closes."),
+        ):
+            return redirect("ideas:round", project.slug, the_round.pk)
     return page(
         request,
         "ideas/review.html",
@@ -887,12 +883,11 @@ def respond(request: HttpRequest, slug: str, round_id: int, idea_id: int) -> Htt
     if not can_edit(idea, request.user, role):
         raise PermissionDenied
     form = ResponseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.response_save(user=actor(request), round=the_round, idea=idea, text=form.cleaned_data["text"])
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Your response is published with the results."))
-            return redirect("ideas:results", project.slug, the_round.pk, idea.pk)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.response_save(user=actor(request), round=the_round, idea=idea, text=form.cleaned_data["text"]),
+        _("Your response is published with the results."),
+    ):
+        return redirect("ideas:results", project.slug, the_round.pk, idea.pk)
     return _render_results(request, project, role, the_round, idea, status=400, form=form)

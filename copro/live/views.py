@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
+from copro.core.forms import parse_id, run_service
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
 from copro.live import selectors, services
@@ -213,8 +213,10 @@ def post(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     form = EntryForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.entry_post(
+        if run_service(
+            request,
+            form,
+            lambda: services.entry_post(
                 user=actor(request),
                 feed=the_feed,
                 kind=data["kind"],
@@ -222,14 +224,9 @@ def post(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
                 photo=data["photo"],
                 photo_alt=data["photo_alt"],
                 form_token=data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return _feed_redirect(the_feed, "#post")
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Posted. Everyone watching can see it now."))
+            ),
+            _("Posted. Everyone watching can see it now."),
+        ):
             return _feed_redirect(the_feed, "#post")
     if "photo" in form.errors:
         # A browser never fills a file field in again: say so, next to what was typed (which is kept).
@@ -250,18 +247,18 @@ def entry_edit(request: HttpRequest, slug: str, meeting_id: int, entry_id: int) 
     )
     if request.method == "POST" and correct.is_valid():
         data = correct.cleaned_data
-        try:
-            services.entry_correct(
+        if run_service(
+            request,
+            correct,
+            lambda: services.entry_correct(
                 user=actor(request),
                 entry=entry,
                 kind=data["kind"],
                 text=data["text"],
                 photo_alt=data.get("photo_alt", ""),
-            )
-        except ValidationError as error:
-            errors_to_form(correct, error)
-        else:
-            messages.success(request, _("Corrected. Everyone watching sees the new version, marked as corrected."))
+            ),
+            _("Corrected. Everyone watching sees the new version, marked as corrected."),
+        ):
             return _feed_redirect(the_feed, f"#entry-{entry.pk}")
     return _entry_page(request, project, role, meeting, the_feed, entry, correct=correct)
 
@@ -308,14 +305,13 @@ def entry_withdraw(request: HttpRequest, slug: str, meeting_id: int, entry_id: i
         request.user, slug, meeting_id, entry_id, "live.report"
     )
     form = WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            services.entry_withdraw(user=actor(request), entry=entry, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Withdrawn. Everyone sees “withdrawn” in its place."))
-            return _feed_redirect(the_feed, f"#entry-{entry.pk}")
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.entry_withdraw(user=actor(request), entry=entry, reason=form.cleaned_data["reason"]),
+        _("Withdrawn. Everyone sees “withdrawn” in its place."),
+    ):
+        return _feed_redirect(the_feed, f"#entry-{entry.pk}")
     return _entry_page(request, project, role, meeting, the_feed, entry, withdraw=form)
 
 
@@ -403,16 +399,15 @@ def reporters(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
                     _("Nothing was changed: that person is not a reporter for this meeting (perhaps already removed)."),
                 )
             return redirect("live:reporters", project.slug, meeting.pk)
-        if form.is_valid():
-            try:
-                services.reporter_appoint(user=actor(request), feed=the_feed, member_id=form.cleaned_data["member"])
-            except ValidationError as error:
-                errors_to_form(form, error)
-            else:
-                messages.success(
-                    request, _("Appointed. They can now post to this meeting's feed and moderate questions.")
-                )
-                return redirect("live:reporters", project.slug, meeting.pk)
+        if form.is_valid() and run_service(
+            request,
+            form,
+            lambda: services.reporter_appoint(
+                user=actor(request), feed=the_feed, member_id=form.cleaned_data["member"]
+            ),
+            _("Appointed. They can now post to this meeting's feed and moderate questions."),
+        ):
+            return redirect("live:reporters", project.slug, meeting.pk)
     return page(
         request,
         "live/reporters.html",
@@ -438,22 +433,19 @@ def ask(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
         if not ratelimit.consume(request, action="live_question"):
             return ratelimit.respond_429(request)
         data = form.cleaned_data
-        try:
-            services.question_ask(
+        if run_service(
+            request,
+            form,
+            lambda: services.question_ask(
                 user=actor(request),
                 feed=the_feed,
                 kind=data["kind"],
                 text=data["text"],
                 show_name=data["show_name"],
                 form_token=data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return _feed_redirect(the_feed, "#ask")
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Thank you. A moderator will read it, then everyone can see it."))
+            ),
+            _("Thank you. A moderator will read it, then everyone can see it."),
+        ):
             return _feed_redirect(the_feed, "#ask")
     return _render_feed(request, project, role, meeting, the_feed, status=400, question_form=form)
 
@@ -510,14 +502,17 @@ def question(request: HttpRequest, slug: str, meeting_id: int, question_id: int)
         request.user, slug, meeting_id, question_id, "live.moderate"
     )
     form = AnswerForm(request.POST or None, initial={"answer": item.answer})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.question_answer(user=actor(request), question=item, answer=form.cleaned_data["answer"])
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Answer saved. Everyone sees it under the question."))
-            return redirect("live:moderate", project.slug, meeting.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.question_answer(user=actor(request), question=item, answer=form.cleaned_data["answer"]),
+            _("Answer saved. Everyone sees it under the question."),
+        )
+    ):
+        return redirect("live:moderate", project.slug, meeting.pk)
     return page(
         request,
         "live/question.html",

@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
+from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id, run_service
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
@@ -75,14 +75,14 @@ def map_edit(request: HttpRequest, slug: str, map_id: int) -> HttpResponse:
     project, role, the_map = get_map_for_user(request.user, slug, map_id, "maps.manage")
     fields = [n for n in MapForm.base_fields if n != "form_token"]
     form = MapForm(request.POST or None, initial={n: getattr(the_map, n) for n in fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.map_edit(user=actor(request), map=the_map, **_map_fields(form))
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("maps:manage", project.slug, the_map.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request, form, lambda: services.map_edit(user=actor(request), map=the_map, **_map_fields(form)), _("Saved.")
+        )
+    ):
+        return redirect("maps:manage", project.slug, the_map.pk)
     return page(
         request, "maps/map_form.html", project, role, status=400 if form.errors else 200, form=form, editing=the_map
     )
@@ -117,14 +117,13 @@ def _render_manage(
 def category_add(request: HttpRequest, slug: str, map_id: int) -> HttpResponse:
     project, role, the_map = get_map_for_user(request.user, slug, map_id, "maps.manage")
     form = CategoryForm(request.POST)
-    if form.is_valid():
-        try:
-            services.category_add(user=actor(request), map=the_map, name=form.cleaned_data["name"])
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Category added."))
-            return redirect("maps:manage", project.slug, the_map.pk)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.category_add(user=actor(request), map=the_map, name=form.cleaned_data["name"]),
+        _("Category added."),
+    ):
+        return redirect("maps:manage", project.slug, the_map.pk)
     return _render_manage(request, project, role, the_map, status=400, category_form=form)
 
 
@@ -132,14 +131,13 @@ def category_add(request: HttpRequest, slug: str, map_id: int) -> HttpResponse:
 def place_add(request: HttpRequest, slug: str, map_id: int) -> HttpResponse:
     project, role, the_map = get_map_for_user(request.user, slug, map_id, "maps.manage")
     form = PlaceForm(request.POST)
-    if form.is_valid():
-        try:
-            services.place_add(user=actor(request), map=the_map, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Place added."))
-            return redirect("maps:manage", project.slug, the_map.pk)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.place_add(user=actor(request), map=the_map, **form.cleaned_data),
+        _("Place added."),
+    ):
+        return redirect("maps:manage", project.slug, the_map.pk)
     return _render_manage(request, project, role, the_map, status=400, place_form=form)
 
 
@@ -387,21 +385,18 @@ def comment_add(request: HttpRequest, slug: str, map_id: int, pin_id: int) -> Ht
     if form.is_valid():
         if not ratelimit.consume(request, action="maps_comment"):
             return ratelimit.respond_429(request)
-        try:
-            services.comment_add(
+        if run_service(
+            request,
+            form,
+            lambda: services.comment_add(
                 user=actor(request),
                 pin=pin,
                 text=form.cleaned_data["text"],
                 show_name=form.cleaned_data["show_name"],
                 form_token=form.cleaned_data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return redirect("maps:pin", project.slug, the_map.pk, pin.pk)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Your comment is published."))
+            ),
+            _("Your comment is published."),
+        ):
             return redirect("maps:pin", project.slug, the_map.pk, pin.pk)
     return _render_pin(request, project, role, the_map, pin, status=400, comment_form=form)
 

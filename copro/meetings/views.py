@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id
+from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id, run_service
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
@@ -141,14 +141,17 @@ def meeting_edit(request: HttpRequest, slug: str, meeting_id: int) -> HttpRespon
     project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
     names = [n for n in MeetingForm.base_fields if n != "form_token"]
     form = MeetingForm(request.POST or None, initial={n: getattr(meeting, n) for n in names})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.meeting_edit(user=actor(request), meeting=meeting, data=form.meeting_fields())
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return _detail(meeting)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.meeting_edit(user=actor(request), meeting=meeting, data=form.meeting_fields()),
+            _("Saved."),
+        )
+    ):
+        return _detail(meeting)
     return page(
         request,
         "meetings/meeting_form.html",
@@ -175,14 +178,17 @@ def meeting_publish(request: HttpRequest, slug: str, meeting_id: int) -> HttpRes
 def meeting_cancel(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
     form = CancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.meeting_cancel(user=actor(request), meeting=meeting, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("The meeting is cancelled. Everyone registered is being told by email."))
-            return _detail(meeting)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.meeting_cancel(user=actor(request), meeting=meeting, reason=form.cleaned_data["reason"]),
+            _("The meeting is cancelled. Everyone registered is being told by email."),
+        )
+    ):
+        return _detail(meeting)
     places = selectors.places(meeting)
     return page(
         request,
@@ -239,14 +245,17 @@ def meeting_detail(request: HttpRequest, slug: str, meeting_id: int) -> HttpResp
 def agenda(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
     form = AgendaItemForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agenda_item_add(user=actor(request), meeting=meeting, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Added to the agenda."))
-            return redirect("meetings:agenda", project.slug, meeting.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.agenda_item_add(user=actor(request), meeting=meeting, **form.cleaned_data),
+            _("Added to the agenda."),
+        )
+    ):
+        return redirect("meetings:agenda", project.slug, meeting.pk)
     return page(
         request,
         "meetings/agenda.html",
@@ -264,14 +273,17 @@ def agenda_item_edit(request: HttpRequest, slug: str, meeting_id: int, item_id: 
     item = agenda_item_in(meeting, item_id)
     initial = {n: getattr(item, n) for n in AgendaItemForm.base_fields}
     form = AgendaItemForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agenda_item_edit(user=actor(request), item=item, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("meetings:agenda", project.slug, meeting.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.agenda_item_edit(user=actor(request), item=item, **form.cleaned_data),
+            _("Saved."),
+        )
+    ):
+        return redirect("meetings:agenda", project.slug, meeting.pk)
     return page(
         request,
         "meetings/agenda_item_form.html",
@@ -640,8 +652,10 @@ def actions(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     form = ActionForm(request.POST or None, people=people)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.action_add(
+        if run_service(
+            request,
+            form,
+            lambda: services.action_add(
                 user=actor(request),
                 meeting=meeting,
                 text=data["text"],
@@ -649,14 +663,9 @@ def actions(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
                 assignee_name=data["assignee_name"],
                 due_on=data["due_on"],
                 form_token=data["form_token"],
-            )
-        except DuplicateSubmission as error:
-            messages.info(request, str(error))
-            return redirect("meetings:actions", project.slug, meeting.pk)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Action added."))
+            ),
+            _("Action added."),
+        ):
             return redirect("meetings:actions", project.slug, meeting.pk)
     return page(
         request,
@@ -682,19 +691,19 @@ def action_edit(request: HttpRequest, slug: str, meeting_id: int, action_id: int
     form = ActionForm(request.POST or None, initial=initial, people=_people(project))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.action_edit(
+        if run_service(
+            request,
+            form,
+            lambda: services.action_edit(
                 user=actor(request),
                 action=action,
                 text=data["text"],
                 assignee=_assignee(project, data["assignee"]),
                 assignee_name=data["assignee_name"],
                 due_on=data["due_on"],
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
+            ),
+            _("Saved."),
+        ):
             return redirect("meetings:actions", project.slug, meeting.pk)
     return page(
         request,
@@ -736,14 +745,13 @@ def teams(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     if request.method == "POST":
         if not manage:
             raise PermissionDenied
-        if form.is_valid():
-            try:
-                services.team_create(user=actor(request), meeting=meeting, name=form.cleaned_data["name"])
-            except ValidationError as error:
-                errors_to_form(form, error)
-            else:
-                messages.success(request, _("Team made."))
-                return redirect("meetings:teams", project.slug, meeting.pk)
+        if form.is_valid() and run_service(
+            request,
+            form,
+            lambda: services.team_create(user=actor(request), meeting=meeting, name=form.cleaned_data["name"]),
+            _("Team made."),
+        ):
+            return redirect("meetings:teams", project.slug, meeting.pk)
     all_teams = selectors.teams_with_members(meeting)
     in_teams = [m for t in all_teams for m in t.members.all()]
     roles = selectors.registration_roles(meeting, [m.registration for m in in_teams])

@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from copro.core.forms import DuplicateSubmission, errors_to_form
+from copro.core.forms import DuplicateSubmission, errors_to_form, run_service
 from copro.core.paging import page_of
 from copro.core.permissions import Role
 from copro.core.views import actor
@@ -80,16 +80,19 @@ def hide(request: HttpRequest, slug: str, kind: str, object_id: int) -> HttpResp
     """GET: the item and the reason form. POST: hide it (the queue's inline form posts here too)."""
     project, role, reportable, item = get_item_for_user(request.user, slug, kind, object_id, MANAGE)
     form = HideForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.content_hide(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.content_hide(
                 user=actor(request), project=project, kind=kind, object_id=object_id, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("It is hidden, and its reports are closed. The author is told why by email."))
-            return redirect("moderation:queue", project.slug)
+            ),
+            _("It is hidden, and its reports are closed. The author is told why by email."),
+        )
+    ):
+        return redirect("moderation:queue", project.slug)
     return page(
         request,
         "moderation/hide.html",

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from copro.core import activity
 from copro.core.components import registry
-from copro.core.forms import errors_to_form
+from copro.core.forms import errors_to_form, run_service
 from copro.core.models import Visibility
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
@@ -145,18 +145,21 @@ def project_detail(request: HttpRequest, project: Project, role: Role) -> HttpRe
 @project_view("projects.edit")
 def project_edit(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     form = ProjectEditForm(request.POST or None, instance=Project.objects.get(pk=project.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_update(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.project_update(
                 user=actor(request),
                 project=project,
                 changes={k: form.cleaned_data[k] for k in ProjectEditForm.Meta.fields},
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("The project details are saved."))
-            return redirect("projects:detail", project.slug)
+            ),
+            _("The project details are saved."),
+        )
+    ):
+        return redirect("projects:detail", project.slug)
     return page(request, "projects/project_edit.html", project, role, status=400 if form.errors else 200, form=form)
 
 
@@ -309,9 +312,13 @@ def decision_rules(request: HttpRequest, project: Project, role: Role) -> HttpRe
         },
     }
     form = DecisionRulesForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_update(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.project_update(
                 user=actor(request),
                 project=project,
                 changes={
@@ -320,12 +327,11 @@ def decision_rules(request: HttpRequest, project: Project, role: Role) -> HttpRe
                     "voting_roles": form.cleaned_data["voting_roles"],
                     "vote_weights": form.vote_weights(),
                 },
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("The decision rules are saved."))
-            return redirect("projects:detail", project.slug)
+            ),
+            _("The decision rules are saved."),
+        )
+    ):
+        return redirect("projects:detail", project.slug)
     return page(request, "projects/decision_rules.html", project, role, status=400 if form.errors else 200, form=form)
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from copro.analysis import scheduling
-from copro.core.forms import DuplicateSubmission, errors_to_form
+from copro.core.forms import DuplicateSubmission, errors_to_form, run_service
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
 from copro.meetings.access import get_meeting_for_user
@@ -284,20 +284,23 @@ def session_edit(request: HttpRequest, slug: str, meeting_id: int, session_id: i
         "unavailable_slots": [str(pk) for pk in session.unavailable_slots.values_list("pk", flat=True)],
     }
     form = SessionEditForm(request.POST or None, initial=initial, slots=slots)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_edit(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.session_edit(
                 user=actor(request),
                 session=session,
                 title=form.cleaned_data["title"],
                 about=form.cleaned_data["about"],
                 unavailable_slot_ids=form.cleaned_data.get("unavailable_slots") or (),
-            )
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return _session_page(session)
+            ),
+            _("Saved."),
+        )
+    ):
+        return _session_page(session)
     return page(
         request,
         "unconference/session_edit.html",
@@ -337,12 +340,12 @@ def host_add(request: HttpRequest, slug: str, meeting_id: int, session_id: int) 
     if form.is_valid():
         if not ratelimit.consume(request, action="unconference_host_invite", user=actor(request)):
             return ratelimit.respond_429(request)
-        try:
-            services.host_invite(user=actor(request), session=session, email=form.cleaned_data["email"])
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, services.invite_sent_message(form.cleaned_data["email"]))
+        if run_service(
+            request,
+            form,
+            lambda: services.host_invite(user=actor(request), session=session, email=form.cleaned_data["email"]),
+            services.invite_sent_message(form.cleaned_data["email"]),
+        ):
             return _session_page(session)
     return _render_session(request, project, role, meeting, open_space, session, status=400, host_form=form)
 
@@ -463,14 +466,13 @@ def manage(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
 def settings_save(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     project, role, meeting, open_space = _managed(request, slug, meeting_id)
     form = SettingsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.open_space_update(user=actor(request), open_space=open_space, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return _manage_page(open_space)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.open_space_update(user=actor(request), open_space=open_space, **form.cleaned_data),
+        _("Saved."),
+    ):
+        return _manage_page(open_space)
     return _render_manage(request, project, role, meeting, open_space, status=400, settings_form=form)
 
 
@@ -486,14 +488,13 @@ def _moved_text(moved: int) -> str:
 def room_add(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     project, role, meeting, open_space = _managed(request, slug, meeting_id)
     form = RoomForm(request.POST)
-    if form.is_valid():
-        try:
-            services.room_add(user=actor(request), open_space=open_space, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Room added."))
-            return _manage_page(open_space)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.room_add(user=actor(request), open_space=open_space, **form.cleaned_data),
+        _("Room added."),
+    ):
+        return _manage_page(open_space)
     return _render_manage(request, project, role, meeting, open_space, status=400, room_form=form)
 
 
@@ -512,14 +513,17 @@ def room_edit(request: HttpRequest, slug: str, meeting_id: int, room_id: int) ->
         request.POST or None,
         initial={"name": room.name, "capacity": room.capacity, "access_notes": room.access_notes},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.room_edit(user=actor(request), room=room, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return _manage_page(open_space)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.room_edit(user=actor(request), room=room, **form.cleaned_data),
+            _("Saved."),
+        )
+    ):
+        return _manage_page(open_space)
     return page(
         request,
         "unconference/room_edit.html",
@@ -545,14 +549,13 @@ def room_remove(request: HttpRequest, slug: str, meeting_id: int, room_id: int) 
 def slot_add(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     project, role, meeting, open_space = _managed(request, slug, meeting_id)
     form = SlotForm(request.POST)
-    if form.is_valid():
-        try:
-            services.slot_add(user=actor(request), open_space=open_space, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(form, error)
-        else:
-            messages.success(request, _("Time slot added."))
-            return _manage_page(open_space)
+    if form.is_valid() and run_service(
+        request,
+        form,
+        lambda: services.slot_add(user=actor(request), open_space=open_space, **form.cleaned_data),
+        _("Time slot added."),
+    ):
+        return _manage_page(open_space)
     return _render_manage(request, project, role, meeting, open_space, status=400, slot_form=form)
 
 

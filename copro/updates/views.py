@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from copro.core.forms import errors_to_form
+from copro.core.forms import errors_to_form, run_service
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
@@ -141,13 +141,14 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     form = FrequencyForm(initial={"frequency": subscription.frequency})
     if request.method == "POST" and subscription.is_active:
         form = FrequencyForm(request.POST)
-        if form.is_valid():
-            try:
-                services.subscription_set_frequency(subscription=subscription, frequency=form.cleaned_data["frequency"])
-            except ValidationError as error:
-                errors_to_form(form, error)
-            else:
-                messages.success(request, _("Saved. You will get updates the way you chose."))
-                return redirect("updates:manage", token)
+        if form.is_valid() and run_service(
+            request,
+            form,
+            lambda: services.subscription_set_frequency(
+                subscription=subscription, frequency=form.cleaned_data["frequency"]
+            ),
+            _("Saved. You will get updates the way you chose."),
+        ):
+            return redirect("updates:manage", token)
     status = 400 if form.errors else 200
     return render(request, "updates/manage.html", {"subscription": subscription, "form": form}, status=status)
