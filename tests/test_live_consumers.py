@@ -2,9 +2,11 @@
 as on the page, a posted entry arriving, reconnecting with the last number and catching up with everything
 missed, and the same over a real Redis channel layer.
 
-pytest-asyncio is not installed: each test is one coroutine run with async_to_sync. Database work inside
-it goes through database_sync_to_async, which runs in the test's own thread (the test's connection).
-Tests are transactional so that changes commit and the services' pushes (on_commit) really happen.
+pytest-asyncio is not installed: each test is one coroutine run with async_to_sync, in a thread of its own
+(the browser tests' Playwright keeps an event loop marked as running in the main thread, and async_to_sync
+refuses to start inside one). Database work inside it goes through database_sync_to_async, in that thread,
+with its own connection. Tests are transactional so that changes commit and are seen from that thread,
+and the services' pushes (on_commit) really happen.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
+from django.db import connections
 
 from copro.asgi import application
 from copro.live import consumers, services
@@ -43,7 +47,14 @@ def fresh_in_memory_layer(settings: Any) -> None:
 
 
 def run(coroutine_function: Any) -> Any:
-    return async_to_sync(coroutine_function)()
+    def in_own_thread() -> Any:
+        try:
+            return async_to_sync(coroutine_function)()
+        finally:
+            connections.close_all()  # this thread's database connections, before the test's flush
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(in_own_thread).result()
 
 
 def path(feed: Any, after: Any = None) -> str:
