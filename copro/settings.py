@@ -347,7 +347,12 @@ if isinstance(ACCOUNT_RATE_LIMITS, dict):
         }
     )
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
-    {"IdeaStatusEnum": "copro.ideas.models.IdeaStatus"}
+    {
+        "IdeaStatusEnum": "copro.ideas.models.IdeaStatus",
+        "ReviewRoundStatusEnum": "copro.ideas.models.RoundStatus",
+        # Staff entry of what was gathered offline (consultations, ideas, meetings): one name for the set.
+        "OfflineEntryChannelEnum": "copro.consultations.staff_forms.OFFLINE_CHOICES",
+    }
 )
 # --- end ideas -----------------------------------------------------------------------------------
 

@@ -1,22 +1,21 @@
 """Follow-through in the REST API: the same access functions, selectors and services as the pages.
 
 Commitments are read by whoever may see them (public ones by anyone who can see the project); facilitators
-make them, and facilitators and a commitment's owners post updates. Feedback is given as the signed-in
-person, or without an account where the project allows it, with the same rate limit as the page. Feedback
-itself is never read back through the API: it is private to the project's facilitators.
+make and change them (wording, owner, co-owners, due date, visibility) and link them to what led to them;
+facilitators and a commitment's owners post updates (a status change is an update, with its reason) and keep
+its milestones. Feedback moments are in copro.followthrough.api_feedback (its routes are spread in below).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from allauth.core import ratelimit
+from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,19 +23,18 @@ from rest_framework.views import APIView
 
 from copro.accounts.models import User
 from copro.api.views import IDEMPOTENCY, Pagination, _valid, idempotency_key
-from copro.core.models import EntryChannel, Visibility
+from copro.core.forms import parse_id
+from copro.core.models import Visibility
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
-from copro.followthrough import selectors, services
+from copro.followthrough import api_feedback, selectors, services
 from copro.followthrough.access import get_commitment_for_update, get_commitment_for_user
 from copro.followthrough.models import (
     OPEN_STATUSES,
     Commitment,
     CommitmentStatus,
     CommitmentUpdate,
-    FeedbackAbout,
-    FeedbackMoment,
-    FeedbackTag,
+    Milestone,
 )
 from copro.projects.access import get_project_for_user
 from copro.projects.models import Membership
@@ -84,6 +82,7 @@ class MilestoneOut(serializers.Serializer):
     title = serializers.CharField()
     due_on = serializers.DateField(allow_null=True)
     done_at = serializers.DateTimeField(allow_null=True)
+    position = serializers.IntegerField(help_text="Its place in the list, from 0.")
 
 
 class CommitmentOut(serializers.ModelSerializer):
@@ -134,13 +133,28 @@ class CommitmentOut(serializers.ModelSerializer):
         return CommitmentUpdateOut(latest, context=self.context).data if latest is not None else None
 
 
+class CoOwnerIds(serializers.ListField):
+    """The user ids of a commitment's co-owners (for a facilitator changing them)."""
+
+    def get_attribute(self, instance: Commitment) -> list[int]:
+        return [p.pk for p in instance.co_owners.all()]
+
+
+# What a facilitator needs to change a commitment through the API (PATCH takes user ids).
+MANAGERS_ONLY = ("owner_id", "co_owner_ids")
+
+
 class CommitmentDetailOut(CommitmentOut):
     milestones = serializers.SerializerMethodField()
     updates = serializers.SerializerMethodField(help_text="Its whole history, newest first.")
     co_owners = serializers.SerializerMethodField()
+    owner_id = serializers.IntegerField(required=False, help_text="The owner's user id. Only for facilitators.")
+    co_owner_ids = CoOwnerIds(
+        child=serializers.IntegerField(), required=False, help_text="The co-owners' user ids. Only for facilitators."
+    )
 
     class Meta(CommitmentOut.Meta):
-        fields = [*CommitmentOut.Meta.fields, "co_owners", "milestones", "updates"]
+        fields = [*CommitmentOut.Meta.fields, "co_owners", "owner_id", "co_owner_ids", "milestones", "updates"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_co_owners(self, commitment: Commitment) -> list[str]:
@@ -155,11 +169,12 @@ class CommitmentDetailOut(CommitmentOut):
         updates = commitment.updates.select_related("author").order_by("-created_at", "-id")
         return [CommitmentUpdateOut(u, context=self.context).data for u in updates]
 
-
-class FeedbackReceiptOut(serializers.ModelSerializer):
-    class Meta:
-        model = FeedbackMoment
-        fields = ["id", "about", "feeling", "tags", "consent_to_share", "created_at"]
+    def to_representation(self, instance: Commitment) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        if not self.context.get("may_manage"):
+            for name in MANAGERS_ONLY:
+                data.pop(name, None)
+        return data
 
 
 # --- In ------------------------------------------------------------------------------------------
@@ -169,6 +184,10 @@ class FeedbackReceiptOut(serializers.ModelSerializer):
 # OverflowError on it), so it is refused here as bad input, a 400.
 ID_MAX = 2**63 - 1
 CO_OWNERS_MAX = 50
+SOURCE_HELP = (
+    'What led to it: "decisions.decision:<id>", "ideas.idea:<id>", "meetings.meetingaction:<id>" or '
+    '"consultations.consultation:<id>".'
+)
 
 
 class CommitmentIn(serializers.Serializer):
@@ -187,11 +206,41 @@ class CommitmentIn(serializers.Serializer):
     due_on = serializers.DateField(help_text="Today or later.")
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PUBLIC)
     source = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.source
+        required=False, allow_blank=True, default="", help_text=SOURCE_HELP
+    )
+
+
+class CommitmentEditIn(serializers.Serializer):
+    """A change: what is left out stays as it is."""
+
+    title = serializers.CharField(
+        allow_blank=True, required=False, help_text="What you will do (at most 200 characters)."
+    )
+    description = serializers.CharField(allow_blank=True, required=False)
+    owner = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False, help_text="The user id of the owner: a member of the project."
+    )
+    co_owners = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
         required=False,
+        max_length=CO_OWNERS_MAX,
+        help_text="User ids of the members who share ownership: the whole list ([] for nobody).",
+    )
+    due_on = serializers.DateField(
+        required=False,
+        help_text="A new date must be today or later, and needs a `message` saying why (the people who took part "
+        "are told).",
+    )
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        required=False,
+        help_text="Widening it tells the people who took part, and could not see it before, that it was made.",
+    )
+    message = serializers.CharField(
         allow_blank=True,
+        required=False,
         default="",
-        help_text='What led to it: "decisions.decision:<id>", "ideas.idea:<id>", "meetings.meetingaction:<id>" or '
-        '"consultations.consultation:<id>".',
+        help_text="Posted as an update (people are told). Needed when the due date moves.",
     )
 
 
@@ -203,23 +252,76 @@ class CommitmentUpdateIn(serializers.Serializer):
     )
 
 
-class FeedbackIn(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, help_text="What happened (at most 5,000 characters).")
-    feeling = serializers.IntegerField(help_text="How it felt: 1 (very bad) to 5 (very good).")
-    about = serializers.ChoiceField(choices=FeedbackAbout.choices, default=FeedbackAbout.SERVICE)
-    tags = serializers.ListField(
-        child=serializers.ChoiceField(choices=FeedbackTag.choices), required=False, default=list
+class SourceIn(serializers.Serializer):
+    source = serializers.CharField(help_text=SOURCE_HELP)  # type: ignore[assignment]  # a field, not Field.source
+
+
+class MilestoneIn(serializers.Serializer):
+    title = serializers.CharField(allow_blank=True, help_text="The step (at most 200 characters).")
+    due_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Optional; not after the commitment's own date."
     )
-    contact = serializers.CharField(allow_blank=True, required=False, default="")
-    consent_to_share = serializers.BooleanField(default=False)
-    channel = serializers.ChoiceField(
-        choices=EntryChannel.choices,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Only when a practitioner enters feedback for someone: how it reached them (paper, phone, "
-        "drop_in or outreach).",
+
+
+class MilestoneTickIn(serializers.Serializer):
+    done = serializers.BooleanField(help_text="True: the step is done; false: it is not done after all.")
+
+
+class MilestoneMoveIn(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=[("up", "up"), ("down", "down")], help_text="One place up or down the list."
     )
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+
+def _members(project: Any, ids: list[int]) -> dict[int, User]:
+    member_ids = Membership.objects.filter(project=project, user_id__in=ids).values_list("user_id", flat=True)
+    return {u.pk: u for u in User.objects.filter(pk__in=list(member_ids))}
+
+
+def _people(project: Any, owner_id: int, co_owner_ids: list[int]) -> tuple[User, list[User]]:
+    """The owner and co-owners named by user id; a 400 naming the field if one is not a member."""
+    people = _members(project, [owner_id, *co_owner_ids])
+    owner = people.get(owner_id)
+    if owner is None:
+        raise DRFValidationError({"owner": ["The owner must be a member of this project."]})
+    co_owners = [people[i] for i in dict.fromkeys(co_owner_ids) if i in people]
+    if len(co_owners) != len(set(co_owner_ids)):
+        raise DRFValidationError({"co_owners": ["Everyone who shares ownership must be a member of this project."]})
+    return owner, co_owners
+
+
+def _context(project: Any, role: Role, ids: list[int]) -> dict[str, Any]:
+    return {
+        "sources": selectors.sources_for(project, ids, role),
+        "latest": selectors.latest_updates(ids),
+        "may_manage": TABLE.allowed(role, "followthrough.manage"),
+    }
+
+
+def _detail_data(project: Any, role: Role, commitment: Commitment) -> dict[str, Any]:
+    loaded = (
+        selectors.with_progress(Commitment.objects.filter(pk=commitment.pk))
+        .select_related("owner")
+        .prefetch_related("co_owners", "milestones")
+        .first()
+    )
+    assert loaded is not None
+    return dict(CommitmentDetailOut(loaded, context=_context(project, role, [loaded.pk])).data)
+
+
+def _milestone(commitment: Commitment, milestone_id: int) -> Milestone:
+    """A step of this commitment, or 404 (a bad or huge id, or a step of another commitment)."""
+    found = Milestone.objects.filter(commitment=commitment, pk=milestone_id).first() if parse_id(milestone_id) else None
+    if found is None:
+        raise Http404
+    return found
+
+
+def _milestones(commitment: Commitment) -> list[dict[str, Any]]:
+    return [MilestoneOut(m).data for m in Milestone.objects.filter(commitment=commitment).order_by("position", "id")]
 
 
 # --- Views ---------------------------------------------------------------------------------------
@@ -256,12 +358,7 @@ class CommitmentList(APIView):
             )
             or []
         )
-        ids = [c.pk for c in page]
-        context = {
-            "sources": selectors.sources_for(project, ids, role),
-            "latest": selectors.latest_updates(ids),
-            "may_manage": TABLE.allowed(role, "followthrough.manage"),
-        }
+        context = _context(project, role, [c.pk for c in page])
         return paginator.get_paginated_response(CommitmentOut(page, many=True, context=context).data)
 
     @extend_schema(
@@ -279,13 +376,7 @@ class CommitmentList(APIView):
             source = selectors.find_source(project, data["source"])
             if source is None:
                 raise DRFValidationError({"source": ["No such item in this project."]})
-        people = _members(project, [data["owner"], *data["co_owners"]])
-        owner = people.get(data["owner"])
-        if owner is None:
-            raise DRFValidationError({"owner": ["The owner must be a member of this project."]})
-        co_owners = [people[i] for i in data["co_owners"] if i in people]
-        if len(co_owners) != len(set(data["co_owners"])):
-            raise DRFValidationError({"co_owners": ["Everyone who shares ownership must be a member of this project."]})
+        owner, co_owners = _people(project, data["owner"], data["co_owners"])
         commitment = services.commitment_create(
             project=project,
             created_by=actor(request),
@@ -301,26 +392,40 @@ class CommitmentList(APIView):
         return Response(_detail_data(project, role, commitment), status=status.HTTP_201_CREATED)
 
 
-def _members(project: Any, ids: list[int]) -> dict[int, User]:
-    member_ids = Membership.objects.filter(project=project, user_id__in=ids).values_list("user_id", flat=True)
-    return {u.pk: u for u in User.objects.filter(pk__in=list(member_ids))}
-
-
-def _detail_data(project: Any, role: Role, commitment: Commitment) -> dict[str, Any]:
-    loaded = selectors.with_progress(Commitment.objects.filter(pk=commitment.pk)).first()
-    assert loaded is not None
-    context = {
-        "sources": selectors.sources_for(project, [loaded.pk], role),
-        "latest": selectors.latest_updates([loaded.pk]),
-        "may_manage": TABLE.allowed(role, "followthrough.manage"),
-    }
-    return dict(CommitmentDetailOut(loaded, context=context).data)
-
-
 class CommitmentDetail(APIView):
     @extend_schema(responses=CommitmentDetailOut, summary="A commitment, its milestones and its whole history")
     def get(self, request: Request, slug: str, commitment_id: int) -> Response:
         project, role, commitment = get_commitment_for_user(request.user, slug, commitment_id)
+        return Response(_detail_data(project, role, commitment))
+
+    @extend_schema(
+        request=CommitmentEditIn,
+        responses=CommitmentDetailOut,
+        summary="Change a commitment: its wording, owner, co-owners, due date or who can see it (facilitators)",
+        description=(
+            "Only the fields sent change. Moving the due date needs a `message` saying why, posted as an update "
+            "so the people who took part are told; a new date cannot be in the past. Its status changes through "
+            "an update (POST .../updates/), with a reason for changed and dropped."
+        ),
+        parameters=[IDEMPOTENCY],
+    )
+    def patch(self, request: Request, slug: str, commitment_id: int) -> Response:
+        project, role, commitment = get_commitment_for_user(request.user, slug, commitment_id, "followthrough.manage")
+        data = _valid(CommitmentEditIn, request.data)
+        co_owner_ids = data["co_owners"] if "co_owners" in data else [p.pk for p in commitment.co_owners.all()]
+        owner, co_owners = _people(project, data.get("owner", commitment.owner_id), co_owner_ids)
+        services.commitment_edit(
+            commitment=commitment,
+            user=actor(request),
+            title=data.get("title", commitment.title),
+            description=data.get("description", commitment.description),
+            owner=owner,
+            co_owners=co_owners,
+            due_on=data.get("due_on", commitment.due_on),
+            visibility=data.get("visibility", commitment.visibility),
+            message=data["message"],
+            form_token=idempotency_key(request),
+        )
         return Response(_detail_data(project, role, commitment))
 
 
@@ -328,10 +433,10 @@ class CommitmentUpdates(APIView):
     @extend_schema(
         request=CommitmentUpdateIn,
         responses={201: CommitmentUpdateOut},
-        summary="Post an update on a commitment (facilitators and its owners)",
+        summary="Post an update on a commitment, or change its status (facilitators and its owners)",
         description=(
-            "Optionally change its status; changed and dropped need a reason. Everyone who took part in what "
-            "led to it is told, in the background."
+            "Optionally change its status (planned, in progress, done, changed, dropped); changed and dropped "
+            "need a reason in plain words. Everyone who took part in what led to it is told, in the background."
         ),
         parameters=[IDEMPOTENCY],
     )
@@ -351,54 +456,105 @@ class CommitmentUpdates(APIView):
         return Response(CommitmentUpdateOut(update, context=context).data, status=status.HTTP_201_CREATED)
 
 
-class FeedbackGive(APIView):
+class CommitmentSources(APIView):
     @extend_schema(
-        request=FeedbackIn,
-        responses={201: FeedbackReceiptOut},
-        summary="Give feedback about the service or the project",
+        request=SourceIn,
+        responses={201: SourceOut(many=True)},
+        summary="Link a commitment to something else that led to it (facilitators)",
         description=(
-            "As the signed-in person, or without an account where the project allows it (limited per address, "
-            "429 beyond that). Practitioners (followthrough.enter) send `channel` to enter it for someone. "
-            "Feedback is private to the project's facilitators: it is not read back through the API."
+            "A decision that has been made, an idea, a meeting action or a consultation of this project. The "
+            "people who took part in it hear of the next update. Linking the same item twice is harmless. "
+            "Answers with everything that now leads to the commitment."
         ),
+    )
+    def post(self, request: Request, slug: str, commitment_id: int) -> Response:
+        project, role, commitment = get_commitment_for_user(request.user, slug, commitment_id, "followthrough.manage")
+        data = _valid(SourceIn, request.data)
+        item = selectors.find_source(project, data["source"])
+        if item is None:
+            raise DRFValidationError({"source": ["No such item in this project."]})
+        services.commitment_link_add(commitment=commitment, source=item, user=actor(request))
+        sources = selectors.sources_for(project, [commitment.pk], role).get(commitment.pk, [])
+        return Response([SourceOut(s).data for s in sources], status=status.HTTP_201_CREATED)
+
+
+class CommitmentMilestones(APIView):
+    @extend_schema(responses=MilestoneOut(many=True), summary="A commitment's milestones, in order")
+    def get(self, request: Request, slug: str, commitment_id: int) -> Response:
+        _project, _role, commitment = get_commitment_for_user(request.user, slug, commitment_id)
+        return Response(_milestones(commitment))
+
+    @extend_schema(
+        request=MilestoneIn,
+        responses={201: MilestoneOut},
+        summary="Add a milestone at the end of the list (facilitators and the commitment's owners)",
         parameters=[IDEMPOTENCY],
     )
-    def post(self, request: Request, slug: str) -> Response:
-        data = _valid(FeedbackIn, request.data)
-        staff = data["channel"] is not None
-        project, _role = get_project_for_user(
-            request.user, slug, "followthrough.enter" if staff else "followthrough.feedback"
-        )
-        signed_in = request.user.is_authenticated
-        if not staff and not signed_in:
-            if not services.anonymous_feedback_allowed(project):
-                raise PermissionDenied("This project takes feedback only from people who are signed in.")
-            if not ratelimit.consume(request._request, action="feedback"):
-                raise Throttled()
-        feedback = services.feedback_give(
-            project=project,
-            text=data["text"],
-            feeling=data["feeling"],
-            about=data["about"],
-            tags=data["tags"],
-            contact=data["contact"],
-            given_by=actor(request) if signed_in and not staff else None,
-            entered_by=actor(request) if staff else None,
-            channel=data["channel"] or "online",
-            consent_to_share=data["consent_to_share"],
+    def post(self, request: Request, slug: str, commitment_id: int) -> Response:
+        _project, _role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
+        data = _valid(MilestoneIn, request.data)
+        milestone = services.milestone_add(
+            commitment=commitment,
+            user=actor(request),
+            title=data["title"],
+            due_on=data["due_on"],
             form_token=idempotency_key(request),
         )
-        return Response(FeedbackReceiptOut(feedback).data, status=status.HTTP_201_CREATED)
+        return Response(MilestoneOut(milestone).data, status=status.HTTP_201_CREATED)
 
+
+class CommitmentMilestone(APIView):
+    @extend_schema(
+        request=MilestoneTickIn,
+        responses=MilestoneOut,
+        summary="Tick a milestone done, or not done after all (facilitators and the commitment's owners)",
+        description="Ticking twice is harmless.",
+    )
+    def patch(self, request: Request, slug: str, commitment_id: int, milestone_id: int) -> Response:
+        _project, _role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
+        milestone = _milestone(commitment, milestone_id)
+        data = _valid(MilestoneTickIn, request.data)
+        services.milestone_tick(milestone=milestone, user=actor(request), done=data["done"])
+        return Response(MilestoneOut(milestone).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Remove a milestone (facilitators and the commitment's owners)",
+    )
+    def delete(self, request: Request, slug: str, commitment_id: int, milestone_id: int) -> Response:
+        _project, _role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
+        services.milestone_remove(milestone=_milestone(commitment, milestone_id), user=actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommitmentMilestoneMove(APIView):
+    @extend_schema(
+        request=MilestoneMoveIn,
+        responses=MilestoneOut(many=True),
+        summary="Move a milestone one place up or down (facilitators and the commitment's owners)",
+        description="Answers with all the milestones in their new order. Moving the first up or the last down "
+        "changes nothing.",
+    )
+    def post(self, request: Request, slug: str, commitment_id: int, milestone_id: int) -> Response:
+        _project, _role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
+        milestone = _milestone(commitment, milestone_id)
+        data = _valid(MilestoneMoveIn, request.data)
+        services.milestone_move(milestone=milestone, user=actor(request), up=data["direction"] == "up")
+        return Response(_milestones(commitment))
+
+
+C = "projects/<slug:slug>/commitments/<int:commitment_id>/"
+M = C + "milestones/<int:milestone_id>/"
 
 # Spread into copro/api/urls.py (the "api" namespace), in the followthrough block.
 urlpatterns = [
     path("projects/<slug:slug>/commitments/", CommitmentList.as_view(), name="commitments"),
-    path("projects/<slug:slug>/commitments/<int:commitment_id>/", CommitmentDetail.as_view(), name="commitment"),
-    path(
-        "projects/<slug:slug>/commitments/<int:commitment_id>/updates/",
-        CommitmentUpdates.as_view(),
-        name="commitment_updates",
-    ),
-    path("projects/<slug:slug>/feedback/", FeedbackGive.as_view(), name="feedback"),
+    path(C, CommitmentDetail.as_view(), name="commitment"),
+    path(C + "updates/", CommitmentUpdates.as_view(), name="commitment_updates"),
+    path(C + "sources/", CommitmentSources.as_view(), name="commitment_sources"),
+    path(C + "milestones/", CommitmentMilestones.as_view(), name="commitment_milestones"),
+    path(M, CommitmentMilestone.as_view(), name="commitment_milestone"),
+    path(M + "move/", CommitmentMilestoneMove.as_view(), name="commitment_milestone_move"),
+    *api_feedback.urlpatterns,
 ]

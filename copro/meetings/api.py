@@ -7,11 +7,18 @@ words:
   comes free, is given automatically and you are emailed);
 - 200 OK, outcome "already_registered" or "already_waitlisted": you had registered before; nothing changed;
 - 400 with a message: registration is closed, the meeting is cancelled or over, or a field is wrong.
-Cancelling (DELETE) answers 204, or 404 when you had no place and were not waiting.
+Cancelling (DELETE) answers 204, or 404 when you had no place and were not waiting. PATCH changes your
+access needs (or reminders) on a registration you have.
+
+Facilitators plan meetings here too: POST to the list creates a meeting (a draft), PATCH on a meeting changes
+it, and publish/ and cancel/ do what the buttons on the page do. Their other work (agenda, registrations and
+access needs, attendance, minutes, actions, workshop teams) is in copro/meetings/api_staff.py, under the same
+paths and the same "api" names.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from django.db.models import Prefetch
@@ -23,13 +30,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from copro.api.views import Pagination, _valid
+from copro.api.views import IDEMPOTENCY, Pagination, _valid, idempotency_key
+from copro.core.permissions import Role
 from copro.core.views import actor
 from copro.meetings import selectors, services
 from copro.meetings.access import get_meeting_for_user
 from copro.meetings.embed import webcast_embed_url
-from copro.meetings.models import AgendaItem, Meeting, MeetingAction, Registration, RegistrationStatus
+from copro.meetings.models import (
+    AgendaItem,
+    Meeting,
+    MeetingAction,
+    MeetingFormat,
+    Registration,
+    RegistrationStatus,
+)
 from copro.projects.access import get_project_for_user
+from copro.projects.models import Project
+
+# The most places a meeting can have (as on the page's form).
+CAPACITY_MAX = 100_000
 
 # --- Out -----------------------------------------------------------------------------------------
 
@@ -177,6 +196,10 @@ class RegistrationOut(serializers.Serializer):
     registered_at = serializers.DateTimeField(source="queued_at")
 
 
+def fields_of(dataclass_type: Any) -> list[str]:
+    return [f.name for f in fields(dataclass_type)]
+
+
 def _registration_data(registration: Registration, outcome: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": registration.pk,
@@ -189,6 +212,47 @@ def _registration_data(registration: Registration, outcome: str | None = None) -
     if outcome:
         data["outcome"] = outcome
     return RegistrationOut(data).data
+
+
+class MeetingIn(serializers.Serializer):
+    """A meeting's details. The service checks them (and says what is wrong, field by field)."""
+
+    title = serializers.CharField(allow_blank=True, help_text="At most 200 characters.")
+    format = serializers.ChoiceField(choices=MeetingFormat.choices, default=MeetingFormat.IN_PERSON)
+    starts_at = serializers.DateTimeField(help_text="Between 2000 and 2100; without an offset it is UK time.")
+    ends_at = serializers.DateTimeField(help_text="After the start, at most 14 days later.")
+    description = serializers.CharField(allow_blank=True, default="", help_text="At most 10,000 characters.")
+    venue = serializers.CharField(
+        allow_blank=True, default="", help_text="Name and address; needed for in-person and hybrid meetings."
+    )
+    venue_access = serializers.CharField(
+        allow_blank=True, default="", help_text="Step-free access, toilets, hearing loop, parking, buses."
+    )
+    join_url = serializers.CharField(
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="The link to join online (https://…); only people with a place and facilitators see it.",
+    )
+    webcast_url = serializers.CharField(
+        allow_blank=True, default="", max_length=500, help_text="A public stream anyone can watch (https://…)."
+    )
+    capacity = serializers.IntegerField(
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=CAPACITY_MAX,
+        help_text="Places; null for no limit. Raising it gives places to the waiting list at once.",
+    )
+    registration_open = serializers.BooleanField(default=True)
+
+
+class MeetingCancelIn(serializers.Serializer):
+    reason = serializers.CharField(
+        allow_blank=True,
+        default="",
+        help_text="Why it is cancelled (at most 2,000 characters); sent to everyone registered or waiting.",
+    )
 
 
 # --- Views ---------------------------------------------------------------------------------------
@@ -221,6 +285,45 @@ class MeetingList(APIView):
         context = {"slug": project.slug, "mine": _mine(request, project)}
         return paginator.get_paginated_response(MeetingOut(page, many=True, context=context).data)
 
+    @extend_schema(
+        request=MeetingIn,
+        responses={201: MeetingDetailOut},
+        summary="Plan a meeting or workshop (facilitators): it starts as a draft, seen only by facilitators",
+        description="Publish it (publish/) so people can see it and register. Problems are 400s, field by field.",
+        parameters=[IDEMPOTENCY],
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project, role = get_project_for_user(request.user, slug, "meetings.manage")
+        data = _valid(MeetingIn, request.data)
+        meeting = services.meeting_create(
+            user=actor(request),
+            project=project,
+            data=services.MeetingFields(**data),
+            form_token=idempotency_key(request),
+        )
+        meeting.project = project
+        return meeting_response(request, project, role, meeting, status.HTTP_201_CREATED)
+
+
+def meeting_response(
+    request: Request, project: Project, role: Role, meeting: Meeting, code: int = status.HTTP_200_OK
+) -> Response:
+    """The meeting as MeetingDetailOut shows it to this person (counts, agenda, join link, actions)."""
+    show_actions = selectors.actions_visible(meeting, role)
+    prefetch: list[Any] = ["agenda_items"]
+    if show_actions:
+        prefetch.append(Prefetch("actions", MeetingAction.objects.select_related("assignee")))
+    counted = selectors.with_counts(Meeting.objects.filter(pk=meeting.pk)).prefetch_related(*prefetch).get()
+    counted.project = project
+    registration = selectors.registration_for(meeting, request.user)
+    context = {
+        "slug": project.slug,
+        "mine": _mine(request, project),
+        "show_join_link": selectors.can_see_join_link(counted, registration, role),
+        "show_actions": show_actions,
+    }
+    return Response(MeetingDetailOut(counted, context=context).data, status=code)
+
 
 class MeetingDetail(APIView):
     @extend_schema(
@@ -229,20 +332,52 @@ class MeetingDetail(APIView):
     )
     def get(self, request: Request, slug: str, meeting_id: int) -> Response:
         project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id)
-        show_actions = selectors.actions_visible(meeting, role)
-        prefetch: list[Any] = ["agenda_items"]
-        if show_actions:
-            prefetch.append(Prefetch("actions", MeetingAction.objects.select_related("assignee")))
-        counted = selectors.with_counts(Meeting.objects.filter(pk=meeting.pk)).prefetch_related(*prefetch).get()
-        counted.project = project
-        registration = selectors.registration_for(meeting, request.user)
-        context = {
-            "slug": project.slug,
-            "mine": _mine(request, project),
-            "show_join_link": selectors.can_see_join_link(meeting, registration, role),
-            "show_actions": show_actions,
-        }
-        return Response(MeetingDetailOut(counted, context=context).data)
+        return meeting_response(request, project, role, meeting)
+
+    @extend_schema(
+        request=MeetingIn(partial=True),
+        responses=MeetingDetailOut,
+        summary="Change a meeting (facilitators): send only the fields that change",
+        description=(
+            "A new time, format, venue or join link is emailed to everyone registered once the meeting is "
+            "published; more places go to the waiting list at once."
+        ),
+    )
+    def patch(self, request: Request, slug: str, meeting_id: int) -> Response:
+        project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
+        data = _valid(MeetingIn, request.data, partial=True)
+        current = {f.name: getattr(meeting, f.name) for f in fields(services.MeetingFields)}
+        edited = services.meeting_edit(
+            user=actor(request), meeting=meeting, data=services.MeetingFields(**{**current, **data})
+        )
+        return meeting_response(request, project, role, edited)
+
+
+class MeetingPublish(APIView):
+    @extend_schema(
+        request=None,
+        responses=MeetingDetailOut,
+        summary="Publish a draft meeting (facilitators): people can then see it and register",
+        description="400 if the meeting is not a draft (already published, or cancelled).",
+    )
+    def post(self, request: Request, slug: str, meeting_id: int) -> Response:
+        project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
+        published = services.meeting_publish(user=actor(request), meeting=meeting)
+        return meeting_response(request, project, role, published)
+
+
+class MeetingCancel(APIView):
+    @extend_schema(
+        request=MeetingCancelIn,
+        responses=MeetingDetailOut,
+        summary="Cancel a meeting (facilitators): everyone registered or waiting is told by email",
+        description="400 if it is already cancelled.",
+    )
+    def post(self, request: Request, slug: str, meeting_id: int) -> Response:
+        project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
+        data = _valid(MeetingCancelIn, request.data)
+        cancelled = services.meeting_cancel(user=actor(request), meeting=meeting, reason=data["reason"])
+        return meeting_response(request, project, role, cancelled)
 
 
 class MeetingRegistration(APIView):
@@ -277,6 +412,30 @@ class MeetingRegistration(APIView):
         return Response(_registration_data(result.registration, result.outcome.value), status=code)
 
     @extend_schema(
+        request=RegistrationIn(partial=True),
+        responses=RegistrationOut,
+        summary="Change your access needs (or reminders) on your registration: send only what changes",
+        description=(
+            "A change to the access needs marks them as not yet arranged, so the facilitators look again. "
+            "404 if you are not registered (or waiting)."
+        ),
+    )
+    def patch(self, request: Request, slug: str, meeting_id: int) -> Response:
+        _project, _role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.register")
+        user = actor(request)
+        registration = selectors.registration_for(meeting, user)
+        if registration is None or not registration.is_active:
+            raise NotFound("You are not registered for this meeting.")
+        data = _valid(RegistrationIn, request.data, partial=True)
+        wants = data.pop("wants_reminders", registration.wants_reminders)
+        needs = {name: getattr(registration, name) for name in fields_of(services.AccessNeeds)}
+        needs.update(data)
+        services.registration_update(
+            registration=registration, user=user, needs=services.AccessNeeds(**needs), wants_reminders=wants
+        )
+        return Response(_registration_data(registration))
+
+    @extend_schema(
         request=None,
         responses={204: None},
         summary="Give up your place (or leave the waiting list); the first person waiting gets the place",
@@ -290,13 +449,20 @@ class MeetingRegistration(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# Wired into copro/api/urls.py (app "api"), so the names are api:meetings, api:meeting, api:meeting_registration.
+# The facilitators' endpoints and workshop teams import the serializers above, so they are loaded here, last.
+from copro.meetings.api_staff import urlpatterns as staff_urlpatterns  # noqa: E402
+
+# Wired into copro/api/urls.py (app "api"), so the names are api:meetings, api:meeting, api:meeting_registration
+# (and api:meeting_publish, api:meeting_cancel, then those of api_staff).
 urlpatterns = [
     path("projects/<slug:slug>/meetings/", MeetingList.as_view(), name="meetings"),
     path("projects/<slug:slug>/meetings/<int:meeting_id>/", MeetingDetail.as_view(), name="meeting"),
+    path("projects/<slug:slug>/meetings/<int:meeting_id>/publish/", MeetingPublish.as_view(), name="meeting_publish"),
+    path("projects/<slug:slug>/meetings/<int:meeting_id>/cancel/", MeetingCancel.as_view(), name="meeting_cancel"),
     path(
         "projects/<slug:slug>/meetings/<int:meeting_id>/registration/",
         MeetingRegistration.as_view(),
         name="meeting_registration",
     ),
+    *staff_urlpatterns,
 ]
