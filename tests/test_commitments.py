@@ -19,11 +19,13 @@ from django_tasks_db.models import DBTaskResult
 
 from copro.core.components import registry
 from copro.core.models import ActivityEntry, ResourceLink
+from copro.core.permissions import Role
 from copro.followthrough import selectors, services, tasks
 from copro.followthrough.models import (
     Commitment,
     CommitmentNotice,
     CommitmentUpdate,
+    FeedbackMoment,
     Milestone,
     NoticeOptOut,
 )
@@ -1061,8 +1063,30 @@ def test_the_dashboard_counts_no_facilitators_only_commitments_and_no_private_fe
     ft.feedback(world.project, given_by=world.participant)
     component = registry.get("followthrough")
     assert component.dashboard is not None
-    numbers = {str(c.label): c.value for c in component.dashboard(world.project)}
+    numbers = {str(c.label): c.value for c in component.dashboard(world.project, Role.PARTICIPANT)}
     assert numbers["Commitments being worked on"] == 2
     assert not any("Feedback" in label for label in numbers)
     page = world.client("participant").get(f"/p/{world.project.slug}/dashboard/").content.decode()
     assert "Feedback waiting" not in page
+
+
+def test_facilitators_dashboard_counts_their_commitments_and_the_feedback_waiting(world):
+    ft.commitment(world.project, created_by=world.facilitator, title="Public")
+    ft.commitment(world.project, created_by=world.facilitator, title="Staff", visibility="staff")
+    ft.feedback(world.project, given_by=world.participant)
+    ft.feedback(world.project, given_by=world.participant)
+    triaged = ft.feedback(world.project, given_by=world.participant)
+    FeedbackMoment.objects.filter(pk=triaged.pk).update(triage="celebrate")
+    component = registry.get("followthrough")
+    assert component.dashboard is not None
+    numbers = {str(c.label): c.value for c in component.dashboard(world.project, Role.FACILITATOR)}
+    assert numbers["Commitments being worked on"] == 2
+    assert numbers["Feedback waiting to be triaged"] == 2
+    # The page and the API give each person the numbers for their role.
+    page = world.client("facilitator").get(f"/p/{world.project.slug}/dashboard/").content.decode()
+    assert "Feedback waiting to be triaged" in page
+    rows = world.client("facilitator").get(f"/api/projects/{world.project.slug}/dashboard/").json()
+    assert {"component": "followthrough", "measure": "Feedback waiting to be triaged", "value": 2} in rows
+    rows = world.client("participant").get(f"/api/projects/{world.project.slug}/dashboard/").json()
+    assert not any(r["measure"] == "Feedback waiting to be triaged" for r in rows)
+    assert {"component": "followthrough", "measure": "Commitments being worked on", "value": 1} in rows

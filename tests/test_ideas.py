@@ -16,6 +16,7 @@ from copro.accounts.models import EmailFrequency
 from copro.core.components import registry
 from copro.core.links import links_to
 from copro.core.models import ActivityEntry
+from copro.core.permissions import Role
 from copro.ideas import selectors, services, tasks
 from copro.ideas.models import (
     Idea,
@@ -631,7 +632,7 @@ def test_personal_data_and_erasure(world):
 
 def test_the_dashboard_counts_ideas(world):
     idea(world.project, world.participant, scope_items=[fixed_item(world.project)])
-    counts = {str(c.label): c.value for c in registry.get("ideas").dashboard(world.project)}
+    counts = {str(c.label): c.value for c in registry.get("ideas").dashboard(world.project, Role.PARTICIPANT)}
     assert counts["Ideas"] == 1 and counts["Ideas touching something fixed"] == 1
 
 
@@ -784,7 +785,7 @@ def test_an_idea_can_be_reported_and_hidden_and_then_only_its_authors_and_facili
         assert api_titles == ["Benches on the hill"]
     exported = world.client("anonymous").get(f"/p/{world.project.slug}/export/ideas.json").json()
     assert [row["id"] for row in exported] == [shown.pk]
-    counts = {str(c.label): c.value for c in registry.get("ideas").dashboard(world.project)}
+    counts = {str(c.label): c.value for c in registry.get("ideas").dashboard(world.project, Role.PARTICIPANT)}
     assert counts["Ideas"] == 1
     # Its authors (the co-author too) and facilitators still see it, with the reason.
     for persona in ("participant", "expert", "facilitator"):

@@ -31,6 +31,7 @@ from django_tasks_db.models import DBTaskResult
 from copro.core.components import registry
 from copro.core.email import send_now
 from copro.core.models import ActivityEntry, Visibility
+from copro.core.permissions import Role
 from copro.updates import services, tasks
 from copro.updates.models import Delivery, Subscription, Update
 from tests import factories
@@ -675,7 +676,7 @@ def test_the_dashboard_counts_only_confirmed_subscribers_who_have_not_unsubscrib
     Subscription.objects.create(project=world.private_project, email="elsewhere@example.org", confirmed_at=now)
     services.update_publish(user=world.facilitator, project=world.project, title="One", body="Text")
 
-    counts = {str(c.label): c.value for c in registry.get("updates").dashboard(world.project)}
+    counts = {str(c.label): c.value for c in registry.get("updates").dashboard(world.project, Role.PARTICIPANT)}
     assert counts == {"Updates published": 1, "People subscribed to updates": 2}
 
 

@@ -178,12 +178,12 @@ class ProjectActivity(APIView):
 class ProjectDashboard(APIView):
     @extend_schema(responses=s.CountOut(many=True), summary="Counts every component contributes")
     def get(self, request: Request, slug: str) -> Response:
-        project = _project(request, slug, "projects.view_dashboard")
+        project, role = get_project_for_user(request.user, slug, "projects.view_dashboard")
         rows = [
             {"component": c.name, "measure": str(count.label), "value": count.value}
             for c in registry.all()
             if c.dashboard
-            for count in c.dashboard(project)
+            for count in c.dashboard(project, role)
         ]
         return Response(rows)
 

@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from copro.consultations.models import Consultation, ConsultationStatus, Response, ResponseStatus
 from copro.core.components import Component, Count, NavItem, registry
-from copro.core.permissions import EVERYONE, FACILITATORS, Action
+from copro.core.permissions import EVERYONE, FACILITATORS, Action, Role
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     return [
         Count(
             _("Consultations open"),

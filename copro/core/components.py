@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import Promise
 
-from copro.core.permissions import TABLE, Action
+from copro.core.permissions import TABLE, Action, Role
 
 if TYPE_CHECKING:
     from copro.accounts.models import User
@@ -64,7 +64,7 @@ class Component:
     activity: dict[str, Promise | str] = field(default_factory=dict)
     exports: list[Export] = field(default_factory=list)
     link_kinds: list[LinkKind] = field(default_factory=list)
-    dashboard: Callable[[Project], list[Count]] | None = None
+    dashboard: Callable[[Project, Role], list[Count]] | None = None  # the counts this role may see
     personal_data: Callable[[User], dict[str, Any]] | None = None
     erase_personal_data: Callable[[User], None] | None = None
     nav: list[NavItem] = field(default_factory=list)

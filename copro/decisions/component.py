@@ -8,11 +8,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, Export, NavItem, registry
-from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action
+from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action, Role
 from copro.decisions.models import Ballot, Decision, Participation, Response, Status
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     decisions = Decision.objects.filter(project=project)
     return [
         Count(_("Decisions open"), decisions.filter(status=Status.OPEN).count()),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, LinkKind, NavItem, registry
-from copro.core.permissions import EVERYONE, FACILITATORS, Action, Role
+from copro.core.permissions import EVERYONE, FACILITATORS, TABLE, Action, Role
 from copro.followthrough.models import (
     OPEN_STATUSES,
     Commitment,
@@ -16,16 +16,16 @@ from copro.followthrough.models import (
     CommitmentStatus,
     FeedbackMoment,
     NoticeOptOut,
+    Triage,
 )
 from copro.followthrough.selectors import visibilities_for
 
 
-def _dashboard(project: Any) -> list[Count]:
-    """Numbers for the project dashboard, which every member opens (projects.view_dashboard) and which is
-    not told who is looking: so only what every member may see. Facilitators-only commitments are left out,
-    and so is the feedback waiting to be triaged (private to facilitators: they find it on "Feedback received")."""
-    commitments = Commitment.objects.filter(project=project, visibility__in=visibilities_for(Role.PARTICIPANT))
-    return [
+def _dashboard(project: Any, role: Role) -> list[Count]:
+    """Numbers for the project dashboard, for what this role may see: facilitators-only commitments are
+    counted for facilitators alone, and so is the feedback waiting to be triaged (private to facilitators)."""
+    commitments = Commitment.objects.filter(project=project, visibility__in=visibilities_for(role))
+    counts = [
         Count(_("Commitments being worked on"), commitments.filter(status__in=OPEN_STATUSES).count()),
         Count(_("Commitments done"), commitments.filter(status=CommitmentStatus.DONE).count()),
         Count(
@@ -33,6 +33,10 @@ def _dashboard(project: Any) -> list[Count]:
             commitments.filter(status__in=OPEN_STATUSES, due_on__lt=timezone.localdate()).count(),
         ),
     ]
+    if TABLE.allowed(role, "followthrough.triage"):
+        waiting = FeedbackMoment.objects.filter(project=project, triage=Triage.NEW).count()
+        counts.append(Count(_("Feedback waiting to be triaged"), waiting))
+    return counts
 
 
 def _personal_data(user: Any) -> dict[str, Any]:

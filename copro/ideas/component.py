@@ -28,7 +28,7 @@ from copro.ideas.models import (
 SIGNED_IN = CONTRIBUTORS | {Role.OUTSIDER}
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     ideas = Idea.objects.filter(
         project=project, merged_into__isnull=True, split_at__isnull=True, hidden_at__isnull=True
     )

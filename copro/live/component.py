@@ -16,7 +16,7 @@ from copro.live.models import Entry, FeedStatus, Like, LiveFeed, Question, Quest
 SIGNED_IN = MEMBERS | {Role.OUTSIDER}
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     return [
         Count(
             _("Meetings reported live"),

@@ -16,7 +16,7 @@ from copro.maps.models import Agreement, Comment, Map, MapStatus, Pin
 SIGNED_IN = CONTRIBUTORS | {Role.OUTSIDER}
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     pins = Pin.objects.filter(map__project=project, hidden_at__isnull=True)
     return [
         Count(_("Maps open for pins"), Map.objects.filter(project=project, status=MapStatus.OPEN).count()),

@@ -28,7 +28,7 @@ from copro.meetings.models import (
 SIGNED_IN = CONTRIBUTORS | {Role.OUTSIDER}
 
 
-def _dashboard(project: Any) -> list[DashCount]:
+def _dashboard(project: Any, role: Role) -> list[DashCount]:
     from copro.meetings.selectors import attendance_counts
 
     now = timezone.now()

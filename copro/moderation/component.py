@@ -7,10 +7,10 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, NavItem, registry
-from copro.core.permissions import EVERYONE, FACILITATORS, Action
+from copro.core.permissions import EVERYONE, FACILITATORS, Action, Role
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     from copro.moderation.selectors import open_report_count
 
     return [Count(_("Reports waiting for a facilitator"), open_report_count(project))]

@@ -14,7 +14,7 @@ from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS
 from copro.projects.models import Invitation, Membership, Project, ScopeItem
 
 
-def _dashboard(project: Project) -> list[Count]:
+def _dashboard(project: Project, role: Role) -> list[Count]:
     by_role = dict(
         Membership.objects.filter(project=project)
         .values_list("role")

@@ -554,7 +554,7 @@ def audit(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
 
 @project_view("projects.view_dashboard")
 def dashboard(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
-    sections = [(c.label, c.dashboard(project)) for c in registry.all() if c.dashboard]
+    sections = [(c.label, c.dashboard(project, role)) for c in registry.all() if c.dashboard]
     exports = [e for c in registry.all() for e in c.exports if TABLE.allowed(role, e.action)]
     return page(request, "projects/dashboard.html", project, role, sections=sections, exports=exports)
 

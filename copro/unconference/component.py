@@ -24,7 +24,7 @@ PROPOSERS = CONTRIBUTORS | {Role.OUTSIDER}
 MARKERS = MEMBERS | {Role.OUTSIDER}
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     sessions = Session.objects.filter(project=project, withdrawn_at__isnull=True)
     return [
         Count(_("Open space sessions proposed"), sessions.count()),

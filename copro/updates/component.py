@@ -10,12 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, Export, LinkKind, NavItem, registry
 from copro.core.models import Visibility
-from copro.core.permissions import EVERYONE, FACILITATORS, MEMBERS, Action
+from copro.core.permissions import EVERYONE, FACILITATORS, MEMBERS, Action, Role
 from copro.core.sanitize import plain_text
 from copro.updates.models import Subscription, Update
 
 
-def _dashboard(project: Any) -> list[Count]:
+def _dashboard(project: Any, role: Role) -> list[Count]:
     active = Subscription.objects.filter(project=project, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
     return [
         Count(_("Updates published"), Update.objects.filter(project=project).count()),
