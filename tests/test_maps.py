@@ -18,6 +18,7 @@ from PIL import ExifTags, Image
 from copro.core.components import registry
 from copro.core.models import ActivityEntry
 from copro.core.permissions import Role
+from copro.core.photos import photo_clean
 from copro.maps import services
 from copro.maps.models import Agreement, Comment, MapStatus, Pin
 from tests.conftest import client_for
@@ -258,11 +259,11 @@ def test_a_photo_over_5_mb_or_40_megapixels_or_without_alt_text_is_refused(world
     settings.MEDIA_ROOT = tmp_path
     big = SimpleUploadedFile("big.jpg", jpeg() + b"\0" * (5 * 1024 * 1024), content_type="image/jpeg")
     with pytest.raises(ValidationError, match="5 MB"):
-        services.photo_clean(big)
+        photo_clean(big)
     out = io.BytesIO()
     Image.new("1", (8000, 5001)).save(out, "PNG")  # 40,008,000 pixels, a small file
     with pytest.raises(ValidationError, match="40 megapixels"):
-        services.photo_clean(SimpleUploadedFile("wide.png", out.getvalue(), content_type="image/png"))
+        photo_clean(SimpleUploadedFile("wide.png", out.getvalue(), content_type="image/png"))
     photo = SimpleUploadedFile("ok.jpg", jpeg(), content_type="image/jpeg")
     response = post_pin(world.client("participant"), the_map, location_text="Here", photo=photo)
     assert response.status_code == 400 and "Say what the photo shows" in response.content.decode()
@@ -272,7 +273,7 @@ def test_a_photo_over_5_mb_or_40_megapixels_or_without_alt_text_is_refused(world
 def test_png_and_webp_photos_are_kept_in_their_own_format(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     for fmt, ext in (("PNG", "png"), ("WEBP", "webp")):
-        cleaned = services.photo_clean(SimpleUploadedFile(f"x.{ext}", jpeg(fmt=fmt, gps=True)))
+        cleaned = photo_clean(SimpleUploadedFile(f"x.{ext}", jpeg(fmt=fmt, gps=True)))
         assert cleaned.name.endswith("." + ext)
         assert not Image.open(io.BytesIO(cleaned.read())).getexif().get_ifd(ExifTags.IFD.GPSInfo)
 

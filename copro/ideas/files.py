@@ -94,7 +94,7 @@ def check(upload: Any) -> tuple[str, File[Any]]:
         upload.seek(0)
         return kind, ContentFile(upload.read(), name=f"{uuid.uuid4().hex}.{kind}")
     # A picture: opened, turned the right way up and saved afresh without its metadata.
-    from copro.maps.services import PHOTO_MAX_BYTES, photo_clean
+    from copro.core.photos import PHOTO_MAX_BYTES, photo_clean
 
     if size > PHOTO_MAX_BYTES:
         raise ValidationError({"file": _("A picture can be at most 5 MB.")})

@@ -32,6 +32,7 @@ from copro.core import activity
 from copro.core.forms import claim_token
 from copro.core.models import Visibility
 from copro.core.permissions import TABLE, Role
+from copro.core.photos import photo_clean
 from copro.live import broadcast
 from copro.live.access import can_report
 from copro.live.models import (
@@ -46,7 +47,6 @@ from copro.live.models import (
     QuestionStatus,
     Reporter,
 )
-from copro.maps.services import photo_clean
 from copro.meetings.models import MeetingStatus
 from copro.projects.access import forget_roles, project_role
 from copro.projects.models import Membership
