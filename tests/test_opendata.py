@@ -288,3 +288,35 @@ def test_the_open_data_api_pages_by_id_and_reads_only_the_page(built, world, dja
     assert big.json()["count"] == 44 and len(big.json()["results"]) == 2
     for bad in ({"after": "x"}, {"after": "0"}, {"limit": "0"}, {"limit": "501"}, {"limit": "²"}):
         assert anonymous.get(path, bad).status_code == 400
+
+
+def test_under_asgi_the_csv_streams_in_batches_with_the_same_bytes_as_under_wsgi(world):
+    """Served by Daphne, Django would read a plain generator whole into memory before sending it (with a
+    warning): copro.core.csvfiles hands it an async generator that pulls the lines in batches."""
+    import warnings
+
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    from copro.core import csvfiles
+    from tests import factories_followthrough as ft
+
+    ft.bulk_commitments(world.project, 2 * csvfiles.BATCH + 7, owner=world.facilitator, updates_each=0)
+    url = reverse("reports:opendata_export", args=[world.project.slug, "commitments", "csv"])
+    wsgi = world.client("anonymous").get(url)
+    assert wsgi.streaming and not wsgi.is_async
+    expected = b"".join(wsgi.streaming_content)
+
+    async def fetch() -> tuple[object, list[bytes]]:
+        response = await AsyncClient().get(url)
+        return response, [chunk async for chunk in response.streaming_content]
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="StreamingHttpResponse must consume synchronous iterators")
+        asgi, chunks = async_to_sync(fetch)()
+    assert asgi.status_code == 200 and asgi.is_async
+    assert asgi["Content-Disposition"] == wsgi["Content-Disposition"]
+    assert b"".join(chunks) == expected
+    # BOM + header + 1,007 rows, in three batches of at most 500 lines.
+    assert len(chunks) == 3
+    assert len(csv_rows(expected.decode("utf-8-sig"))) == 2 * csvfiles.BATCH + 7

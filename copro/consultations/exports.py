@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import random
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -28,22 +27,10 @@ from copro.consultations.models import (
     ResponseStatus,
 )
 from copro.consultations.results import questions_of
+from copro.core.csvfiles import BOM, Echo, safe
 from copro.core.models import EntryChannel
 
 CHUNK = 2000
-# A cell starting with one of these is read as a formula by spreadsheets: CSV injection.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-# Control characters no spreadsheet cell may hold (XLSX refuses them; one would fail the whole file).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def safe(value: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula (OWASP's advice), and drop
-    control characters (answers are cleaned as they come in; option texts and older data too)."""
-    value = CONTROL.sub("", value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def export_columns(consultation: Consultation) -> tuple[list[str], list[Question]]:
@@ -116,13 +103,6 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
             ]
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer inside a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def about_you_rows(consultation: Consultation) -> Iterator[list[str]]:
     """The "about you" answers alone: one row per response, with no receipt, date, channel or anything
     else that could join a row to the main export, in a random order (not the order of responding)."""
@@ -147,8 +127,8 @@ def about_you_rows(consultation: Consultation) -> Iterator[list[str]]:
 def csv_stream(
     consultation: Consultation, which: Callable[[Consultation], Iterator[list[str]]] | None = None
 ) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # a byte order mark, so spreadsheet programs read the file as UTF-8 (Welsh diacritics)
+    writer = csv.writer(Echo())
+    yield BOM
     for row in (which or rows)(consultation):
         yield writer.writerow(row)
 

@@ -38,6 +38,7 @@ from copro.consultations.models import (
     Section,
 )
 from copro.consultations.staff_forms import EntryForm, ImportForm, ResponseFilterForm
+from copro.core.csvfiles import csv_response, safe
 from copro.core.forms import DuplicateSubmission, errors_to_form
 from copro.core.models import EntryChannel
 from copro.core.permissions import TABLE, Role
@@ -146,16 +147,13 @@ def export(request: HttpRequest, slug: str, consultation_id: int, fmt: str) -> H
         raise Http404
     _project, _role, consultation = get_consultation_for_user(request.user, slug, consultation_id, MANAGE)
     if fmt == ABOUT_YOU:
-        response = StreamingHttpResponse(
-            exports.csv_stream(consultation, exports.about_you_rows), content_type="text/csv; charset=utf-8"
+        return csv_response(
+            request,
+            exports.csv_stream(consultation, exports.about_you_rows),
+            exports.filename(consultation, "csv", "about-you"),
         )
-        name = exports.filename(consultation, "csv", "about-you")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
     if fmt == "csv":
-        response = StreamingHttpResponse(exports.csv_stream(consultation), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{exports.filename(consultation, "csv")}"'
-        return response
+        return csv_response(request, exports.csv_stream(consultation), exports.filename(consultation, "csv"))
     return FileResponse(
         exports.xlsx_file(consultation),
         as_attachment=True,
@@ -436,7 +434,7 @@ def import_run_page(request: HttpRequest, slug: str, consultation_id: int, run_i
 def import_template(request: HttpRequest, slug: str, consultation_id: int) -> HttpResponse:
     _project, _role, consultation = get_consultation_for_user(request.user, slug, consultation_id, ENTER)
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([exports.safe(h) for h in imports.template_header(consultation)])
+    csv.writer(buffer).writerow([safe(h) for h in imports.template_header(consultation)])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="consultation-{consultation.pk}-import-template.csv"'
     return response

@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from copro.core import activity
+from copro.core.csvfiles import safe
 from copro.core.models import ActivityEntry, ResourceLink, Visibility
 from copro.followthrough.models import Commitment, CommitmentUpdate
 from copro.followthrough.reports import _model
@@ -247,13 +248,11 @@ def count(dataset: str, project: Project) -> int:
 
 
 def csv_safe(value: Any) -> Any:
-    """Stop spreadsheet formula injection: text starting with = + - @ (or a tab or carriage return) is
-    prefixed with a quote, as the project exports do. True/false are written as words."""
+    """A cell for the open-data CSV: true/false written as words, text made safe for spreadsheets
+    (copro.core.csvfiles.safe, as every export)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return safe(value)
 
 
 # --- The feed --------------------------------------------------------------------------------------------------

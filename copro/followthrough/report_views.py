@@ -8,13 +8,14 @@ import logging
 import mimetypes
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from copro.core.csvfiles import BOM, Echo, csv_response
 from copro.core.forms import parse_id, run_service
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
@@ -305,11 +307,6 @@ def opendata_index(request: HttpRequest, project: Project, role: Role) -> HttpRe
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _cache_public(response: HttpResponseBase, project: Project) -> None:
     """Public projects' open data may be cached by anyone for 5 minutes; others' only by the reader."""
     if project.visibility == ProjectVisibility.PRIVATE:
@@ -340,14 +337,16 @@ def opendata_export(request: HttpRequest, project: Project, role: Role, dataset:
         )
     else:
 
-        def stream() -> Any:
-            writer = csv.DictWriter(_Echo(), fieldnames=fields)
-            yield "\ufeff"  # a byte-order mark: spreadsheets then read Welsh letters correctly
+        def lines() -> Iterator[str]:
+            writer = csv.DictWriter(Echo(), fieldnames=fields)
+            yield BOM
             yield writer.writeheader()
             for row in opendata.rows(dataset, project):
                 yield writer.writerow({k: opendata.csv_safe(row.get(k, "")) for k in fields})
 
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response = csv_response(request, lines(), filename)
+        _cache_public(response, project)
+        return response
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     _cache_public(response, project)
     return response

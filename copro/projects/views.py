@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -12,7 +12,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from copro.core import activity
 from copro.core.components import registry
+from copro.core.csvfiles import Echo, csv_response, safe
 from copro.core.forms import errors_to_form, run_service
 from copro.core.models import Visibility
 from copro.core.paging import page_of
@@ -559,11 +560,6 @@ def dashboard(request: HttpRequest, project: Project, role: Role) -> HttpRespons
     return page(request, "projects/dashboard.html", project, role, sections=sections, exports=exports)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @project_view()
 def export(request: HttpRequest, project: Project, role: Role, name: str, fmt: str) -> HttpResponseBase:
     spec = registry.export(name)
@@ -578,22 +574,14 @@ def export(request: HttpRequest, project: Project, role: Role, name: str, fmt: s
         )
     else:
 
-        def stream() -> Any:
+        def lines() -> Iterator[str]:
             writer = None
-            echo = _Echo()
             for row in rows:
                 if writer is None:
-                    writer = csv.DictWriter(echo, fieldnames=list(row))
+                    writer = csv.DictWriter(Echo(), fieldnames=list(row))
                     yield writer.writeheader()
-                yield writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+                yield writer.writerow({k: safe(v) for k, v in row.items()})
 
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        return csv_response(request, lines(), filename)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _csv_safe(value: Any) -> Any:
-    """Stop spreadsheet formula injection: text starting with = + - @ is prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
