@@ -141,6 +141,14 @@ class CsrfClient(Client):
         extra.setdefault("HTTP_X_CSRFTOKEN", self.csrf_token())
         return super().patch(path, data, content_type=content_type, **extra)
 
+    def put(self, path: str, data: Any = None, content_type: str = "application/json", **extra: Any) -> Any:  # type: ignore[override]
+        extra.setdefault("HTTP_X_CSRFTOKEN", self.csrf_token())
+        return super().put(path, data, content_type=content_type, **extra)
+
+    def delete(self, path: str, data: Any = None, content_type: str = "application/octet-stream", **extra: Any) -> Any:  # type: ignore[override]
+        extra.setdefault("HTTP_X_CSRFTOKEN", self.csrf_token())
+        return super().delete(path, data, content_type=content_type, **extra)
+
 
 def client_for(user: User | None) -> CsrfClient:
     client = CsrfClient()

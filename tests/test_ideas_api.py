@@ -786,3 +786,58 @@ def test_a_rounds_page_and_results_take_the_same_number_of_queries_however_many_
         return measured[0], measured[1]
 
     assert counts(2) == counts(8)
+
+
+def test_files_go_with_an_idea_through_the_api_with_the_pages_checks(world):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from copro.ideas.models import IdeaAttachment, IdeaEvent
+
+    made = idea(world.private_project, world.participant)
+    files = api(world.private_project, made.pk, "attachments")
+    author = world.client("participant")
+    pdf = SimpleUploadedFile("plan <b>.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf")
+    key = str(uuid.uuid4())
+    response = author.post(files, {"file": pdf, "description": "The plan"}, HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["name"], body["kind"], body["description"]) == ("plan b.pdf", "pdf", "The plan")
+    pdf.seek(0)
+    again = author.post(files, {"file": pdf, "description": "The plan"}, HTTP_IDEMPOTENCY_KEY=key)
+    assert again.status_code == 409 and IdeaAttachment.objects.count() == 1
+    # A picture is re-encoded without its metadata, as on the page.
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), "red").save(out, format="PNG")
+    png = author.post(files, {"file": SimpleUploadedFile("s.png", out.getvalue()), "description": "A sketch"})
+    assert png.status_code == 201 and png.json()["kind"] == "png"
+    # Bad input: a file that is not what it says, no description, JSON instead of a file.
+    fake = SimpleUploadedFile("virus.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
+    refused = author.post(files, {"file": fake, "description": "Bad"})
+    assert refused.status_code == 400 and "not accepted" in refused.json()["file"][0]
+    refused = author.post(files, {"file": SimpleUploadedFile("p.pdf", b"%PDF-1.4\n"), "description": " "})
+    assert refused.status_code == 400 and "description" in refused.json()
+    refused = author.post(files, {"description": "x"}, content_type="application/json")
+    assert refused.status_code == 415
+    assert IdeaAttachment.objects.count() == 2
+    # The list, with a download address that keeps the idea's access rules.
+    listed = world.client("expert").get(files).json()
+    assert [a["description"] for a in listed] == ["The plan", "A sketch"]
+    served = world.client("expert").get(listed[0]["url"])
+    assert served.status_code == 200 and b"".join(served.streaming_content).startswith(b"%PDF-")
+    assert world.client("outsider").get(files).status_code == 404
+    assert world.client("outsider").get(listed[0]["url"]).status_code == 404
+    # Only the idea's authors and facilitators add or remove files.
+    other = SimpleUploadedFile("o.pdf", b"%PDF-1.4\n%%EOF\n")
+    assert world.client("expert").post(files, {"file": other, "description": "x"}).status_code == 403
+    first = f"{files}{listed[0]['id']}/"
+    assert world.client("expert").delete(first).status_code == 403
+    assert author.delete(first).status_code == 204
+    assert author.delete(first).status_code == 404
+    assert [a["description"] for a in author.get(files).json()] == ["A sketch"]
+    assert author.get(listed[0]["url"]).status_code == 404
+    kept = IdeaAttachment.objects.get(pk=listed[0]["id"])
+    assert kept.removed_by == world.participant and not kept.file  # the record stays, the file goes
+    assert IdeaEvent.objects.filter(idea=made, kind="attachment_removed").count() == 1

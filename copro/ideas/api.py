@@ -15,12 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.core import ratelimit
-from django.urls import include, path
+from django.urls import include, path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,6 +48,7 @@ from copro.ideas.models import (
     REASON_MAX,
     TITLE_MAX,
     Idea,
+    IdeaAttachment,
     IdeaAuthor,
     IdeaComment,
     IdeaEvent,
@@ -150,6 +152,31 @@ class IdeaDetailOut(IdeaOut):
 
     def get_decisions(self, idea: Idea) -> list[int]:
         return [link.target_id for link in selectors.outcome_links(idea) if link.kind == "taken_to"]
+
+
+class IdeaAttachmentOut(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Where to download it (the same access rules as the idea).")
+    uploaded_by = serializers.SerializerMethodField(help_text="The name of the person who added it.")
+
+    class Meta:
+        model = IdeaAttachment
+        fields = ["id", "name", "description", "kind", "size", "url", "uploaded_by", "created_at"]
+
+    def get_url(self, attachment: IdeaAttachment) -> str:
+        idea = attachment.idea
+        return reverse("ideas:attachment", args=[idea.project.slug, idea.pk, attachment.pk])
+
+    def get_uploaded_by(self, attachment: IdeaAttachment) -> str | None:
+        who = attachment.uploaded_by
+        return str(who.public_name) if who is not None else None
+
+
+class IdeaAttachmentIn(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A PDF, a picture (JPEG, PNG or WebP; its metadata is removed), or a Word, Excel, PowerPoint or "
+        "OpenDocument file without macros (multipart/form-data)."
+    )
+    description = serializers.CharField(help_text="What the file is, in a few words (at most 300 characters).")
 
 
 class StaffIdeaOut(IdeaOut):
@@ -779,6 +806,65 @@ class IdeaComments(APIView):
         return Response(IdeaCommentOut(comment).data, status=status.HTTP_201_CREATED)
 
 
+class IdeaAttachments(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(responses=IdeaAttachmentOut(many=True), summary="The files that go with an idea")
+    def get(self, request: Request, slug: str, idea_id: int) -> Response:
+        _project, _role, idea = get_idea_for_user(request.user, slug, idea_id)
+        found = idea.attachments.filter(removed_at__isnull=True).select_related("uploaded_by")
+        for attachment in found:
+            attachment.idea = idea
+        return Response(IdeaAttachmentOut(found, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": IdeaAttachmentIn},
+        responses={201: IdeaAttachmentOut},
+        summary="Add a file to an idea (its authors and facilitators)",
+        description=(
+            "The file's type is found from what is in it, never from its name. Refused (400) with a clear message: "
+            "too large, empty, a kind not accepted, an Office file with macros, or more files than an idea may "
+            "have. Limited to 30 uploads an hour per person (429 beyond that)."
+        ),
+        parameters=[IDEMPOTENCY],
+    )
+    def post(self, request: Request, slug: str, idea_id: int) -> Response:
+        _project, _role, idea = _editable(request, slug, idea_id)
+        data = _valid(IdeaAttachmentIn, request.data)
+        if not ratelimit.consume(request._request, action="ideas_upload"):
+            raise Throttled()
+        attachment = services.attachment_add(
+            user=actor(request),
+            idea=idea,
+            upload=data["file"],
+            description=data["description"],
+            form_token=idempotency_key(request),
+        )
+        attachment.idea = idea
+        return Response(IdeaAttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class IdeaAttachmentView(APIView):
+    @extend_schema(
+        responses={204: None},
+        summary="Take a file off an idea (its authors and facilitators)",
+        description=(
+            "The record stays in the idea's history (its name, who added and removed it); the stored file is "
+            "deleted. A merged or split idea is kept as it was: only facilitators remove its files (403 for others)."
+        ),
+    )
+    def delete(self, request: Request, slug: str, idea_id: int, attachment_id: int) -> Response:
+        _project, role, idea = _editable(request, slug, idea_id)
+        found = IdeaAttachment.objects.filter(idea=idea, pk=attachment_id, removed_at__isnull=True).first()
+        if found is None:
+            raise NotFound()
+        if idea.is_read_only and not TABLE.allowed(role, "ideas.manage"):
+            raise PermissionDenied("This idea was merged or split: it is kept as it was. Ask a facilitator.")
+        found.idea = idea
+        services.attachment_remove(user=actor(request), attachment=found)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 def _review_for(request: Request, slug: str, round_id: int, idea_id: int) -> Any:
     try:
         return get_review_for_user(request.user, slug, round_id, idea_id)
@@ -828,6 +914,8 @@ urlpatterns = [
     path(I + "split/", IdeaSplit.as_view(), name="idea_split"),
     path(I + "co-authors/", IdeaCoAuthors.as_view(), name="idea_co_authors"),
     path(I + "co-authors/leave/", IdeaCoAuthorLeave.as_view(), name="idea_co_author_leave"),
+    path(I + "attachments/", IdeaAttachments.as_view(), name="idea_attachments"),
+    path(I + "attachments/<int:attachment_id>/", IdeaAttachmentView.as_view(), name="idea_attachment"),
     path("projects/<slug:slug>/ideas/<int:idea_id>/support/", IdeaSupport.as_view(), name="idea_support"),
     path("projects/<slug:slug>/ideas/<int:idea_id>/comments/", IdeaComments.as_view(), name="idea_comments"),
     path(
