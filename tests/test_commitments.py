@@ -601,6 +601,39 @@ def test_milestones_are_added_ticked_and_reordered_and_progress_is_done_over_all
     assert Milestone.objects.filter(commitment=made).count() == 2
 
 
+def test_a_milestone_is_renamed_or_given_a_new_date_with_the_same_checks_as_adding_one(world):
+    made = ft.commitment(world.project, created_by=world.facilitator, owner=world.participant)
+    step = services.milestone_add(commitment=made, user=world.facilitator, title="Survey the path")
+    services.milestone_tick(milestone=step, user=world.facilitator, done=True)
+    edit = yswd(world.project.slug) + f"{made.pk}/milestones/{step.pk}/edit/"
+    owner = world.client("participant")
+    form = owner.get(edit)
+    assert form.status_code == 200 and 'value="Survey the path"' in form.content.decode()
+    detail = owner.get(yswd(world.project.slug) + f"{made.pk}/").content.decode()
+    assert edit in detail  # the "Change" link, for the people who keep the milestones
+    # Bad input: the form again with what was typed and the reason; nothing saved.
+    late = (made.due_on + timedelta(days=1)).isoformat()
+    refused = owner.post(edit, {"title": "Survey " + factories.XSS, "due_on": late})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "A milestone is due before the commitment itself." in page and factories.XSS not in page
+    assert owner.post(edit, {"title": " \u200b "}).status_code == 400
+    step.refresh_from_db()
+    assert (step.title, step.due_on) == ("Survey the path", None)
+    due = (made.due_on - timedelta(days=7)).isoformat()
+    assert owner.post(edit, {"title": "Survey both paths", "due_on": due}).status_code == 302
+    step.refresh_from_db()
+    assert (step.title, step.due_on.isoformat(), step.done_at is not None) == ("Survey both paths", due, True)
+    # Only the people who keep the milestones; a step of another commitment is not found.
+    assert world.client("expert").post(edit, {"title": "Mine"}).status_code == 403
+    assert world.client("expert").get(edit).status_code == 403
+    other = ft.commitment(world.project, created_by=world.facilitator)
+    wrong = yswd(world.project.slug) + f"{other.pk}/milestones/{step.pk}/edit/"
+    assert world.client("facilitator").get(wrong).status_code == 404
+    step.refresh_from_db()
+    assert step.title == "Survey both paths"
+
+
 # --- The "You said, we did" page -------------------------------------------------------------------
 
 

@@ -370,6 +370,34 @@ def test_owners_keep_milestones_add_tick_move_and_remove(world):
     assert delete(owner, commitment_url(made, f"milestones/{ids[1]}/")).status_code == 404
 
 
+def test_a_milestone_is_renamed_redated_and_ticked_by_patch_with_nothing_saved_when_any_part_is_wrong(world):
+    made = ft.commitment(world.project, created_by=world.facilitator, owner=world.participant)
+    step = services.milestone_add(commitment=made, user=world.facilitator, title="Survey")
+    owner = world.client("participant")
+    step_url = commitment_url(made, f"milestones/{step.pk}/")
+    changed = owner.patch(step_url, {"title": "Survey both paths", "due_on": None, "done": True}, content_type=JSON)
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert body["title"] == "Survey both paths" and body["done_at"]
+    # Only what is sent changes.
+    soon = (made.due_on - timedelta(days=3)).isoformat()
+    assert owner.patch(step_url, {"due_on": soon}, content_type=JSON).json()["title"] == "Survey both paths"
+    step.refresh_from_db()
+    assert (step.title, step.due_on.isoformat(), step.done_at is not None) == ("Survey both paths", soon, True)
+    # One bad part: nothing saved, not even the tick sent with it.
+    late = (made.due_on + timedelta(days=1)).isoformat()
+    for bad, field in (
+        ({"title": " ", "done": False}, "title"),
+        ({"title": "x" * 201, "done": False}, "title"),
+        ({"due_on": late, "done": False}, "due_on"),
+    ):
+        response = owner.patch(step_url, bad, content_type=JSON)
+        assert response.status_code == 400 and field in response.json(), bad
+    step.refresh_from_db()
+    assert (step.title, step.due_on.isoformat(), step.done_at is not None) == ("Survey both paths", soon, True)
+    assert world.client("expert").patch(step_url, {"title": "Mine"}, content_type=JSON).status_code == 403
+
+
 def test_milestones_are_kept_by_facilitators_and_owners_only(world):
     made = ft.commitment(world.project, created_by=world.facilitator)
     step = services.milestone_add(commitment=made, user=world.facilitator, title="Step")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404
 from django.urls import path
 from django.utils import timezone
@@ -263,8 +264,14 @@ class MilestoneIn(serializers.Serializer):
     )
 
 
-class MilestoneTickIn(serializers.Serializer):
-    done = serializers.BooleanField(help_text="True: the step is done; false: it is not done after all.")
+class MilestoneChangeIn(serializers.Serializer):
+    done = serializers.BooleanField(
+        required=False, help_text="True: the step is done; false: it is not done after all."
+    )
+    title = serializers.CharField(required=False, allow_blank=True, help_text="A new name (at most 200 characters).")
+    due_on = serializers.DateField(
+        required=False, allow_null=True, help_text="A new date, or null for none; not after the commitment's own."
+    )
 
 
 class MilestoneMoveIn(serializers.Serializer):
@@ -505,16 +512,28 @@ class CommitmentMilestones(APIView):
 
 class CommitmentMilestone(APIView):
     @extend_schema(
-        request=MilestoneTickIn,
+        request=MilestoneChangeIn,
         responses=MilestoneOut,
-        summary="Tick a milestone done, or not done after all (facilitators and the commitment's owners)",
-        description="Ticking twice is harmless.",
+        summary="Change a milestone: tick it done (or not done after all), rename it or change its date "
+        "(facilitators and the commitment's owners)",
+        description="Send only what changes. Ticking twice is harmless. Nothing is saved when any part is wrong.",
     )
     def patch(self, request: Request, slug: str, commitment_id: int, milestone_id: int) -> Response:
         _project, _role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
         milestone = _milestone(commitment, milestone_id)
-        data = _valid(MilestoneTickIn, request.data)
-        services.milestone_tick(milestone=milestone, user=actor(request), done=data["done"])
+        data = _valid(MilestoneChangeIn, request.data)
+        if not data:
+            raise DRFValidationError({"non_field_errors": ["Send done, title or due_on."]})
+        with transaction.atomic():
+            if "title" in data or "due_on" in data:
+                services.milestone_edit(
+                    milestone=milestone,
+                    user=actor(request),
+                    title=data.get("title", milestone.title),
+                    due_on=data.get("due_on", milestone.due_on),
+                )
+            if "done" in data:
+                services.milestone_tick(milestone=milestone, user=actor(request), done=data["done"])
         return Response(MilestoneOut(milestone).data)
 
     @extend_schema(

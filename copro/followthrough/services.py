@@ -403,6 +403,18 @@ def milestone_add(
 
 
 @transaction.atomic
+def milestone_edit(*, milestone: Milestone, user: User, title: str, due_on: date | None = None) -> Milestone:
+    """Rename a step or change its date (the same checks as adding one); whether it is done is kept."""
+    title = _text(title, field="title", max_length=TITLE_MAX, required=_("Name the step."))
+    commitment = Commitment.objects.only("due_on").get(pk=milestone.commitment_id)
+    if due_on is not None and due_on > commitment.due_on:
+        raise ValidationError({"due_on": _("A milestone is due before the commitment itself.")})
+    milestone.title, milestone.due_on = title, due_on
+    Milestone.objects.filter(pk=milestone.pk).update(title=title, due_on=due_on)
+    return milestone
+
+
+@transaction.atomic
 def milestone_tick(*, milestone: Milestone, user: User, done: bool) -> Milestone:
     """Mark a step done (or not done after all). Ticking twice is harmless."""
     if done and milestone.done_at is None:

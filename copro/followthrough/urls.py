@@ -17,6 +17,7 @@ urlpatterns = [
     path(C + "update/", views.commitment_update, name="commitment_update"),
     path(C + "link/", views.commitment_link, name="commitment_link"),
     path(C + "milestones/", views.milestone_add, name="milestone_add"),
+    path(M + "edit/", views.milestone_edit, name="milestone_edit"),
     path(M + "tick/", views.milestone_tick, name="milestone_tick"),
     path(M + "move/", views.milestone_move, name="milestone_move"),
     path(M + "remove/", views.milestone_remove, name="milestone_remove"),

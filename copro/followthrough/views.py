@@ -341,6 +341,39 @@ def _milestones_url(commitment: Commitment) -> str:
     return reverse("followthrough:commitment", args=[commitment.project.slug, commitment.pk]) + "#milestones"
 
 
+def milestone_edit(request: HttpRequest, slug: str, commitment_id: int, milestone_id: int) -> HttpResponse:
+    """GET: the step's form, filled in. POST: rename it or change its date."""
+    project, role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
+    milestone = _milestone(commitment, milestone_id)
+    form = MilestoneForm(request.POST or None, initial={"title": milestone.title, "due_on": milestone.due_on})
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.milestone_edit(
+                milestone=milestone,
+                user=actor(request),
+                title=form.cleaned_data["title"],
+                due_on=form.cleaned_data["due_on"],
+            ),
+            _("Milestone saved."),
+        )
+    ):
+        return redirect(_milestones_url(commitment))
+    return page(
+        request,
+        "followthrough/milestone_edit.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        commitment=commitment,
+        milestone=milestone,
+        form=form,
+    )
+
+
 @require_POST
 def milestone_tick(request: HttpRequest, slug: str, commitment_id: int, milestone_id: int) -> HttpResponse:
     project, role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
