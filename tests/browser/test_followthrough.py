@@ -64,6 +64,20 @@ def test_a_decision_becomes_a_commitment_is_updated_and_the_person_whose_idea_it
         page.get_by_role("button", name="Post the update").click()
     assert "Update posted" in page.content()
     assert axe_serious(page) == []
+
+    # A step is added, then renamed on its own form (no JavaScript needed).
+    page.get_by_text("Add a milestone").click()
+    page.get_by_label("Step").fill("Order the lights")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the milestone").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Change: Order the lights").click()
+    assert axe_serious(page) == []
+    page.get_by_label("Step").fill("Order twelve lights")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
+    assert "Milestone saved." in page.content() and "Order twelve lights" in page.content()
+    assert made.milestones.get().title == "Order twelve lights"
     assert no_csp_errors(tab)
 
     run_tasks()
