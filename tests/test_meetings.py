@@ -6,6 +6,8 @@ the component's contracts (selectors, contributors, exports, dashboard), query c
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import threading
 from datetime import timedelta
 from html import escape
@@ -36,6 +38,7 @@ from copro.meetings.models import (
     TeamMember,
 )
 from copro.meetings.selectors import attendance_counts
+from copro.projects.models import Membership
 from tests import factories
 from tests.conftest import client_for
 from tests.factories import XSS
@@ -719,6 +722,49 @@ def test_the_calendar_page_lists_meetings_by_month(world):
     assert reverse("meetings:calendar_ics", args=[world.project.slug]) in page
 
 
+def test_a_private_projects_calendar_reaches_a_calendar_program_through_the_members_own_address(world):
+    """Calendar programs fetch without signing in: a member's address carries their key, and shows what they
+    may see; a wrong, old or erased key, or a key whose person has left the project, gets nothing."""
+    from urllib.parse import parse_qs, urlparse
+
+    from copro.accounts.services import account_erase
+    from copro.meetings.models import CalendarKey
+
+    project = world.private_project
+    meeting(project, created_by=world.facilitator, title="Members' workshop")
+    meeting(project, created_by=world.facilitator, status="draft", title="Still being planned")
+    ics = reverse("meetings:calendar_ics", args=[project.slug])
+    assert world.client("anonymous").get(ics).status_code == 404
+    member = world.client("participant")
+    page = member.get(project_url("calendar", project)).content.decode()
+    address = re.search(r'<code class="calendar-address">([^<]+)</code>', page).group(1)
+    key = parse_qs(urlparse(html.unescape(address)).query)["key"][0]
+    assert member.get(project_url("calendar", project)).content.decode().count(key) == 1  # the same key each time
+    fetched = world.client("anonymous").get(ics, {"key": key})
+    assert fetched.status_code == 200 and fetched["Referrer-Policy"] == "no-referrer"
+    text = fetched.content.decode()
+    assert "Members' workshop" in text and "Still being planned" not in text  # what the participant may see
+    for bad in ("", "x" * 65, "nope", key[:-1], "' OR 1=1 --"):
+        assert world.client("anonymous").get(ics, {"key": bad}).status_code == 404, bad
+    # A new address: the old one stops at once (no JavaScript needed).
+    assert member.post(reverse("meetings:calendar_new_address", args=[project.slug])).status_code == 302
+    assert world.client("anonymous").get(ics, {"key": key}).status_code == 404
+    new_key = CalendarKey.objects.get(user=world.participant).key
+    assert new_key != key and world.client("anonymous").get(ics, {"key": new_key}).status_code == 200
+    renew = reverse("meetings:calendar_new_address", args=[project.slug])
+    assert world.client("anonymous").post(renew).status_code == 404  # a private project: not even its name
+    assert member.get(renew).status_code == 405
+    # Someone who leaves the project, or whose account is erased, takes nothing with them.
+    Membership.objects.filter(user=world.participant, project=project).delete()
+    assert world.client("anonymous").get(ics, {"key": new_key}).status_code == 404
+    account_erase(user=world.participant)
+    assert not CalendarKey.objects.filter(user=world.participant).exists()
+    # A facilitator's key shows what a facilitator may see.
+    facilitator_key = services.calendar_key_for(world.facilitator)
+    text = world.client("anonymous").get(ics, {"key": facilitator_key}).content.decode()
+    assert "Members' workshop" in text
+
+
 # --- Teams ---------------------------------------------------------------------------------------------------
 
 
@@ -982,6 +1028,7 @@ def test_project_pages_take_the_same_queries_for_2_or_20_meetings(world, name):
     client = world.client("participant")
     for _i in range(2):
         register(meeting(world.project, created_by=world.facilitator), world.participant)
+    client.get(project_url(name, world.project))  # the first visit to the calendar makes the person's calendar key
     small = _queries(client, project_url(name, world.project))
     for _i in range(18):
         register(meeting(world.project, created_by=world.facilitator), world.participant)

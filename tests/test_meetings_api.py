@@ -938,3 +938,30 @@ def test_the_registrations_list_takes_the_same_queries_for_2_or_20_people(world)
         register(m, person, dietary="Vegan")
     services.registration_needs_met(registration=Registration.objects.first(), user=world.facilitator, met=True)
     assert count() == small
+
+
+def test_the_calendar_address_in_the_api_is_personal_when_signed_in_and_can_be_renewed(world):
+    from urllib.parse import parse_qs, urlparse
+
+    project = world.private_project
+    url = f"/api/projects/{project.slug}/meetings/calendar/"
+    member = world.client("participant")
+    body = member.get(url).json()
+    assert body["personal"] is True
+    key = parse_qs(urlparse(body["url"]).query)["key"][0]
+    assert member.get(url).json()["url"] == body["url"]
+    assert world.client("anonymous").get(body["url"]).status_code == 200
+    renewed = member.post(url + "new-address/", content_type="application/json")
+    assert renewed.status_code == 200
+    assert key not in renewed.json()["url"]
+    assert world.client("anonymous").get(body["url"]).status_code == 404
+    assert world.client("anonymous").get(renewed.json()["url"]).status_code == 200
+    # Outsiders learn nothing of a private project; anyone gets a public project's public address.
+    assert world.client("outsider").get(url).status_code == 404
+    assert world.client("anonymous").post(url + "new-address/").status_code == 404
+    public = world.client("anonymous").get(f"/api/projects/{world.project.slug}/meetings/calendar/").json()
+    assert public["personal"] is False and "key=" not in public["url"]
+    assert (
+        world.client("anonymous").post(f"/api/projects/{world.project.slug}/meetings/calendar/new-address/").status_code
+        == 403
+    )

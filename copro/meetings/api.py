@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -450,6 +451,44 @@ class MeetingRegistration(APIView):
 
 
 # The facilitators' endpoints and workshop teams import the serializers above, so they are loaded here, last.
+class CalendarAddressOut(serializers.Serializer):
+    url = serializers.CharField(help_text="The address a calendar program subscribes to (iCalendar, RFC 5545).")
+    personal = serializers.BooleanField(
+        help_text="True: the address carries your own key, so it shows the meetings you may see without "
+        "signing in (a private project's too). Keep it to yourself."
+    )
+
+
+def _calendar_address(request: Request, project: Project) -> dict[str, Any]:
+    url = request.build_absolute_uri(reverse("meetings:calendar_ics", args=[project.slug]))
+    if not request.user.is_authenticated:
+        return {"url": url, "personal": False}
+    return {"url": f"{url}?{urlencode({'key': services.calendar_key_for(actor(request))})}", "personal": True}
+
+
+class CalendarAddress(APIView):
+    @extend_schema(
+        responses=CalendarAddressOut,
+        summary="The address to subscribe to a project's calendar of meetings",
+        description="Signed in: your own address (made the first time it is asked for). Otherwise the public one.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project, _role = get_project_for_user(request.user, slug, "meetings.view")
+        return Response(CalendarAddressOut(_calendar_address(request, project)).data)
+
+
+class CalendarNewAddress(APIView):
+    @extend_schema(
+        request=None,
+        responses=CalendarAddressOut,
+        summary="Make a new personal calendar address: every address with your old key stops working at once",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project, _role = get_project_for_user(request.user, slug, "meetings.view")
+        services.calendar_key_renew(actor(request))
+        return Response(CalendarAddressOut(_calendar_address(request, project)).data)
+
+
 from copro.meetings.api_staff import urlpatterns as staff_urlpatterns  # noqa: E402
 
 # Wired into copro/api/urls.py (app "api"), so the names are api:meetings, api:meeting, api:meeting_registration
@@ -463,6 +502,12 @@ urlpatterns = [
         "projects/<slug:slug>/meetings/<int:meeting_id>/registration/",
         MeetingRegistration.as_view(),
         name="meeting_registration",
+    ),
+    path("projects/<slug:slug>/meetings/calendar/", CalendarAddress.as_view(), name="meetings_calendar"),
+    path(
+        "projects/<slug:slug>/meetings/calendar/new-address/",
+        CalendarNewAddress.as_view(),
+        name="meetings_calendar_new_address",
     ),
     *staff_urlpatterns,
 ]

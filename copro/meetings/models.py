@@ -306,3 +306,16 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} in {self.team_id}"
+
+
+class CalendarKey(models.Model):
+    """A person's secret for their calendar address: calendar programs fetch `calendar.ics?key=...` without
+    signing in, and see the meetings this person may see (a private project's too). The key is random, not
+    derived from anything; making a new one stops the old address at once. Deleted when the account is erased."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_key")
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"calendar key of {self.user_id}"

@@ -12,6 +12,7 @@ workshop would serialise the hash chain); the meeting's own changes are, and att
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
@@ -34,6 +35,7 @@ from copro.meetings.models import (
     ACTIVE_STATUSES,
     ActionStatus,
     AgendaItem,
+    CalendarKey,
     Meeting,
     MeetingAction,
     MeetingFormat,
@@ -1066,3 +1068,39 @@ def erase_registrations(user: User) -> None:
         email="",
         phone="",
     )
+    CalendarKey.objects.filter(user=user).delete()  # the personal calendar address stops working
+
+
+# --- Personal calendar addresses -----------------------------------------------------------------------
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def calendar_key_for(user: User) -> str:
+    """The person's calendar key, made the first time it is asked for."""
+    found = CalendarKey.objects.filter(user=user).values_list("key", flat=True).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return CalendarKey.objects.create(user=user, key=_new_key()).key
+    except IntegrityError:  # made at the same moment by another request: that one stands
+        return CalendarKey.objects.get(user=user).key
+
+
+@transaction.atomic
+def calendar_key_renew(user: User) -> str:
+    """A new calendar key: every address with the old one stops working at once."""
+    key = _new_key()
+    CalendarKey.objects.update_or_create(user=user, defaults={"key": key})
+    return key
+
+
+def user_for_calendar_key(key: str) -> User | None:
+    """The active person a calendar key belongs to; None for anything else (a wrong, old or malformed key)."""
+    if not key or len(key) > 64:
+        return None
+    found = CalendarKey.objects.filter(key=key, user__is_active=True).select_related("user").first()
+    return found.user if found is not None else None

@@ -13,6 +13,7 @@ urlpatterns = [
     path(P + "new/", views.meeting_create, name="create"),
     path(P + "calendar/", views.calendar, name="calendar"),
     path(P + "calendar.ics", views.calendar_ics, name="calendar_ics"),
+    path(P + "calendar/new-address/", views.calendar_new_address, name="calendar_new_address"),
     path(M, views.meeting_detail, name="detail"),
     path(M + "meeting.ics", views.meeting_ics, name="ics"),
     path(M + "edit/", views.meeting_edit, name="edit"),

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,6 +45,7 @@ from copro.meetings.forms import (
     TeamIdeaForm,
 )
 from copro.meetings.models import Meeting, MeetingStatus, Registration, RegistrationStatus, TeamMember
+from copro.projects.access import get_project_for_user
 from copro.projects.models import Membership, Project
 from copro.projects.views import page, project_view
 
@@ -85,8 +87,35 @@ def meeting_list(request: HttpRequest, project: Project, role: Role) -> HttpResp
 @project_view("meetings.view")
 def calendar(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
     months = selectors.calendar_months(project, role)
-    feed = request.build_absolute_uri(reverse("meetings:calendar_ics", args=[project.slug]))
-    return page(request, "meetings/calendar.html", project, role, months=months, now=timezone.now(), feed_url=feed)
+    return page(
+        request,
+        "meetings/calendar.html",
+        project,
+        role,
+        months=months,
+        now=timezone.now(),
+        feed_url=_feed_url(request, project),
+        personal=request.user.is_authenticated,
+    )
+
+
+def _feed_url(request: HttpRequest, project: Project) -> str:
+    """The address to subscribe to: for someone signed in, their own (with their key: a calendar program
+    cannot sign in, and a private project's meetings are for its members); for anyone else, the public one."""
+    url = request.build_absolute_uri(reverse("meetings:calendar_ics", args=[project.slug]))
+    if request.user.is_authenticated:
+        url += "?" + urlencode({"key": services.calendar_key_for(actor(request))})
+    return url
+
+
+@require_POST
+@project_view("meetings.view")
+def calendar_new_address(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
+    services.calendar_key_renew(actor(request))
+    messages.success(
+        request, _("You have a new calendar address. The old one no longer works: put the new one in your calendar.")
+    )
+    return redirect("meetings:calendar", project.slug)
 
 
 def _ics_response(text: str, filename: str) -> HttpResponse:
@@ -96,13 +125,23 @@ def _ics_response(text: str, filename: str) -> HttpResponse:
     return response
 
 
-@project_view("meetings.view")
-def calendar_ics(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
+def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
+    """The project's meetings as iCalendar, for what the person may see: the one signed in, or the one whose
+    calendar key is in the address (?key=). A wrong or old key is a 404, as for a project one may not see."""
+    user: Any = request.user
+    if "key" in request.GET:
+        user = services.user_for_calendar_key(request.GET["key"])
+        if user is None:
+            raise Http404
+    project, role = get_project_for_user(user, slug, "meetings.view")
     meetings = list(selectors.meetings_for_feed(project, role))
     for m in meetings:
         m.project = project
     text = ical.calendar([ical.event_lines(m) for m in meetings], name=project.title)
-    return _ics_response(text, f"{project.slug}-meetings.ics")
+    response = _ics_response(text, f"{project.slug}-meetings.ics")
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def meeting_ics(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
