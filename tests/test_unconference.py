@@ -4,6 +4,7 @@ query counts, exports, personal data and erasure, and the demo."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import uuid
@@ -12,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from copro.accounts.models import EmailFrequency
@@ -960,6 +962,55 @@ def test_removing_a_slot_or_withdrawing_a_session_tells_people_it_is_out(world, 
     assert "Walking buses" in body and "out of the schedule for now" in body
     assert "Crossing patrols" in body and "withdrawn: it will not take place" in body
     assert len(_changed(outbox, "participant@example.org")) == 1
+
+
+def test_moving_a_time_slot_keeps_its_sessions_and_tells_people_the_new_time(world, space, run_tasks, outbox, at_once):
+    hall, _side = rooms(space)
+    first, second, third = slots(space)
+    walking = session(space, world.participant, title="Walking buses", room=hall, slot=third, marks=(world.expert,))
+    session(space, world.observer, title="Crossing patrols", room=hall, slot=first)
+    client = world.client("facilitator")
+    edit = url("slot_edit", space, third.pk)
+    form = client.get(edit)
+    local = timezone.localtime(third.starts_at)
+    assert form.status_code == 200 and local.strftime("%Y-%m-%dT%H:%M") in form.content.decode()
+    assert edit in client.get(url("manage", space)).content.decode()  # "Change" beside each slot
+    services.schedule_publish(user=world.facilitator, open_space=space)
+    run_tasks()
+    told_before = len(outbox.to("expert@example.org"))
+    # Bad input: overlapping the slot before it, ending before it starts, another day: nothing changes.
+    second_start = timezone.localtime(second.starts_at).strftime("%Y-%m-%dT%H:%M")
+    later = (local + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    later_end = (local + timedelta(minutes=80)).strftime("%Y-%m-%dT%H:%M")
+    for bad, message in (
+        ({"starts_at": second_start, "ends_at": later_end}, "Slots must not overlap"),
+        ({"starts_at": later_end, "ends_at": later}, "The slot must end after it starts."),
+        ({"starts_at": "0001-01-01T10:00", "ends_at": "0001-01-01T11:00"}, "time slots are on its meeting"),
+    ):
+        response = client.post(edit, bad)
+        assert response.status_code == 400 and message in html.unescape(response.content.decode()), bad
+    third.refresh_from_db()
+    assert timezone.localtime(third.starts_at) == local
+    # Moved half an hour later: the session stays in it, and the people told where it was hear the new time.
+    assert client.post(edit, {"starts_at": later, "ends_at": later_end}).status_code == 302
+    third.refresh_from_db()
+    walking.refresh_from_db()
+    assert timezone.localtime(third.starts_at) == local + timedelta(minutes=30) and walking.slot_id == third.pk
+    run_tasks()
+    assert len(outbox.to("expert@example.org")) == told_before + 1
+    body = outbox.text(_changed(outbox, "expert@example.org")[-1])
+    assert "Walking buses" in body and (local + timedelta(minutes=30)).strftime("%H:%M") in body
+    assert _changed(outbox, "observer@example.org") == []  # their session's slot did not move
+    # Saving the same times again tells nobody again.
+    assert client.post(edit, {"starts_at": later, "ends_at": later_end}).status_code == 302
+    run_tasks()
+    assert len(outbox.to("expert@example.org")) == told_before + 1
+    # Only facilitators; a slot of another open space, or a huge number, is not found.
+    assert world.client("participant").get(edit).status_code == 403
+    assert world.client("participant").post(edit, {"starts_at": later, "ends_at": later_end}).status_code == 403
+    other = open_space(world.project, created_by=world.facilitator)
+    assert client.get(url("slot_edit", space, slots(other)[0].pk)).status_code == 404
+    assert client.get(url("slot_edit", space, 10**30)).status_code == 404
 
 
 def test_taking_down_rebuilding_and_publishing_again_tells_only_people_whose_sessions_moved(

@@ -192,6 +192,36 @@ def test_a_facilitator_adds_and_removes_time_slots(world, space):
     assert placed.slot_id is None
 
 
+def test_a_facilitator_moves_a_time_slot_and_its_sessions_stay_in_it(world, space):
+    client = world.client("facilitator")
+    first, second, third = slots(space)
+    placed = session(space, world.participant, room=rooms(space)[0], slot=third)
+    start = third.starts_at + timedelta(minutes=15)
+    moved = client.put(
+        api("open_space_slot", space, third.pk),
+        {"starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=50)).isoformat()},
+        content_type="application/json",
+    )
+    assert moved.status_code == 200, moved.content
+    third.refresh_from_db()
+    placed.refresh_from_db()
+    assert third.starts_at == start and placed.slot_id == third.pk
+    # Overlapping the slot before it: a 400 naming the field, nothing changed.
+    refused = client.put(
+        api("open_space_slot", space, third.pk),
+        {"starts_at": second.starts_at.isoformat(), "ends_at": third.ends_at.isoformat()},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "starts_at" in refused.json()
+    third.refresh_from_db()
+    assert third.starts_at == start
+    bad = client.put(api("open_space_slot", space, third.pk), {"starts_at": "soon"}, content_type="application/json")
+    assert bad.status_code == 400
+    data = {"starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=30)).isoformat()}
+    assert world.client("participant").put(api("open_space_slot", space, first.pk), data).status_code == 403
+    assert client.put(api("open_space_slot", space, 999999), data).status_code == 404
+
+
 def test_time_slots_are_for_facilitators(world, space):
     participant = world.client("participant")
     start = space.meeting.starts_at + timedelta(hours=4)

@@ -656,10 +656,23 @@ class OpenSpaceSlots(APIView):
 
 class OpenSpaceSlot(APIView):
     @extend_schema(
+        request=OpenSpaceSlotIn,
+        responses=OpenSpaceSlotOut,
+        summary="Move a time slot (facilitators): its sessions stay in it",
+        description="The same checks as adding one (400 when it overlaps another slot or is not on the meeting's "
+        "day(s) or a day either side). Once the schedule is published, the people who were told where their "
+        "sessions are get the new time by email.",
+    )
+    def put(self, request: Request, slug: str, meeting_id: int, slot_id: int) -> Response:
+        _project, _role, _meeting, open_space = _managed(request, slug, meeting_id)
+        data = _valid(OpenSpaceSlotIn, request.data)
+        slot = services.slot_edit(user=actor(request), slot=_slot(open_space, slot_id), **data)
+        return Response(OpenSpaceSlotOut(slot).data)
+
+    @extend_schema(
         request=None,
         responses=OpenSpaceRemovedOut,
         summary="Remove a time slot (facilitators): its sessions go back to not yet in the schedule",
-        description="A slot cannot be changed: remove it and add another.",
     )
     def delete(self, request: Request, slug: str, meeting_id: int, slot_id: int) -> Response:
         _project, _role, _meeting, open_space = _managed(request, slug, meeting_id)

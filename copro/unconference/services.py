@@ -49,6 +49,7 @@ from copro.unconference.models import (
     Room,
     Session,
     Slot,
+    ToldPlace,
     name_key,
 )
 
@@ -265,29 +266,56 @@ def _check_within_meeting(meeting: Meeting, starts_at: datetime, ends_at: dateti
         )
 
 
-@transaction.atomic
-def slot_add(*, user: User, open_space: OpenSpace, starts_at: Any, ends_at: Any) -> Slot:
-    """A time slot. Slots may not overlap: a host in a session in each would be in two places at once."""
+def _slot_times(open_space: OpenSpace, starts_at: Any, ends_at: Any, slot: Slot | None) -> tuple[datetime, datetime]:
+    """Checked times for a slot (a new one, or `slot` changed). Call under _lock."""
     starts_at = _as_aware(starts_at, "starts_at")
     ends_at = _as_aware(ends_at, "ends_at")
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The slot must end after it starts.")})
     _check_within_meeting(open_space.meeting, starts_at, ends_at)
-    _lock(open_space)
-    if open_space.slots.count() >= MAX_SLOTS:
-        raise ValidationError(_("An open space can have at most %(max)d time slots.") % {"max": MAX_SLOTS})
-    overlapping = open_space.slots.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).first()
-    if overlapping is not None:
+    overlapping = open_space.slots.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+    if slot is not None:
+        overlapping = overlapping.exclude(pk=slot.pk)
+    other = overlapping.first()
+    if other is not None:
         raise ValidationError(
             {
                 "starts_at": _(
                     "This overlaps the slot starting %(when)s. Slots must not overlap, so nobody is asked "
                     "to be in two sessions at once."
                 )
-                % {"when": _when(overlapping)}
+                % {"when": _when(other)}
             }
         )
+    return starts_at, ends_at
+
+
+@transaction.atomic
+def slot_add(*, user: User, open_space: OpenSpace, starts_at: Any, ends_at: Any) -> Slot:
+    """A time slot. Slots may not overlap: a host in a session in each would be in two places at once."""
+    _lock(open_space)
+    starts_at, ends_at = _slot_times(open_space, starts_at, ends_at, None)
+    if open_space.slots.count() >= MAX_SLOTS:
+        raise ValidationError(_("An open space can have at most %(max)d time slots.") % {"max": MAX_SLOTS})
     return Slot.objects.create(open_space=open_space, starts_at=starts_at, ends_at=ends_at)
+
+
+@transaction.atomic
+def slot_edit(*, user: User, slot: Slot, starts_at: Any, ends_at: Any) -> Slot:
+    """Move a time slot (the day running late, say). Its sessions stay in it. Once the schedule is published,
+    the people told about those sessions are told the new time (in the next "your session moved" run)."""
+    open_space = slot.open_space
+    _lock(open_space)
+    starts_at, ends_at = _slot_times(open_space, starts_at, ends_at, slot)
+    if (starts_at, ends_at) == (slot.starts_at, slot.ends_at):
+        return slot
+    slot.starts_at, slot.ends_at = starts_at, ends_at
+    slot.save(update_fields=["starts_at", "ends_at"])
+    # What people were told of this slot's sessions no longer holds: read as "not told where" (as for a
+    # slot removed), so the next run tells them again, with the new time.
+    if ToldPlace.objects.filter(slot=slot).update(slot=None):
+        _schedule_changed(open_space)
+    return slot
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ urlpatterns = [
     path(OS + "manage/rooms/<int:room_id>/", views.room_edit, name="room_edit"),
     path(OS + "manage/rooms/<int:room_id>/remove/", views.room_remove, name="room_remove"),
     path(OS + "manage/slots/", views.slot_add, name="slot_add"),
+    path(OS + "manage/slots/<int:slot_id>/", views.slot_edit, name="slot_edit"),
     path(OS + "manage/slots/<int:slot_id>/remove/", views.slot_remove, name="slot_remove"),
     path(OS + "schedule/", views.schedule, name="schedule"),
     path(OS + "schedule/build/", views.build, name="build"),

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -557,6 +558,44 @@ def slot_add(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     ):
         return _manage_page(open_space)
     return _render_manage(request, project, role, meeting, open_space, status=400, slot_form=form)
+
+
+def slot_edit(request: HttpRequest, slug: str, meeting_id: int, slot_id: int) -> HttpResponse:
+    """GET: the slot's times, to change. POST: move it; its sessions stay in it."""
+    project, role, meeting, open_space = _managed(request, slug, meeting_id)
+    slot = Slot.objects.filter(open_space=open_space, pk=slot_id).first()
+    if slot is None:
+        raise Http404
+    slot.open_space = open_space
+    form = SlotForm(
+        request.POST or None,
+        initial={"starts_at": timezone.localtime(slot.starts_at), "ends_at": timezone.localtime(slot.ends_at)},
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            form,
+            lambda: services.slot_edit(user=actor(request), slot=slot, **form.cleaned_data),
+            _("Saved. People whose sessions are in this slot are told the new time.")
+            if open_space.is_published
+            else _("Saved."),
+        )
+    ):
+        return _manage_page(open_space)
+    return page(
+        request,
+        "unconference/slot_edit.html",
+        project,
+        role,
+        status=400 if form.errors else 200,
+        form=form,
+        slot=slot,
+        meeting=meeting,
+        open_space=open_space,
+        slot_days=services.slot_days(meeting),
+    )
 
 
 @require_POST
