@@ -727,6 +727,8 @@ def test_a_private_projects_calendar_reaches_a_calendar_program_through_the_memb
     may see; a wrong, old or erased key, or a key whose person has left the project, gets nothing."""
     from urllib.parse import parse_qs, urlparse
 
+    from allauth.mfa.models import Authenticator
+
     from copro.accounts.services import account_erase
     from copro.meetings.models import CalendarKey
 
@@ -744,8 +746,11 @@ def test_a_private_projects_calendar_reaches_a_calendar_program_through_the_memb
     assert fetched.status_code == 200 and fetched["Referrer-Policy"] == "no-referrer"
     text = fetched.content.decode()
     assert "Members' workshop" in text and "Still being planned" not in text  # what the participant may see
-    for bad in ("", "x" * 65, "nope", key[:-1], "' OR 1=1 --"):
+    for bad in ("", "x" * 65, "nope", key[:-1], "' OR 1=1 --", "\x00", key[:-1] + "\x00", "ŵ" * 43):
         assert world.client("anonymous").get(ics, {"key": bad}).status_code == 404, bad
+    # The key opens this project's calendar only, not the person's other projects'.
+    other = reverse("meetings:calendar_ics", args=[world.project.slug])
+    assert world.client("anonymous").get(other, {"key": key}).status_code == 404
     # A new address: the old one stops at once (no JavaScript needed).
     assert member.post(reverse("meetings:calendar_new_address", args=[project.slug])).status_code == 302
     assert world.client("anonymous").get(ics, {"key": key}).status_code == 404
@@ -759,10 +764,12 @@ def test_a_private_projects_calendar_reaches_a_calendar_program_through_the_memb
     assert world.client("anonymous").get(ics, {"key": new_key}).status_code == 404
     account_erase(user=world.participant)
     assert not CalendarKey.objects.filter(user=world.participant).exists()
-    # A facilitator's key shows what a facilitator may see.
-    facilitator_key = services.calendar_key_for(world.facilitator)
+    # A facilitator's key works once they have two-factor authentication, as signing in does.
+    facilitator_key = services.calendar_key_for(world.facilitator, project)
     text = world.client("anonymous").get(ics, {"key": facilitator_key}).content.decode()
     assert "Members' workshop" in text
+    Authenticator.objects.filter(user=world.facilitator).delete()
+    assert world.client("anonymous").get(ics, {"key": facilitator_key}).status_code == 404
 
 
 # --- Teams ---------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -35,6 +36,15 @@ class PreferredLanguageMiddleware:
         return self.get_response(request)
 
 
+def needs_two_factor(user: Any) -> bool:
+    """True for staff, site administrators and facilitators who have not set up two-factor authentication
+    (TOTP) yet: until they do, they see nothing else (and what acts for them, such as a calendar key, neither)."""
+    return bool(
+        (user.is_staff or user.is_org_staff or user.project_memberships.filter(role="facilitator").exists())
+        and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    )
+
+
 class StaffTwoFactorMiddleware:
     """Staff, site administrators and facilitators must use two-factor authentication (TOTP) first.
 
@@ -51,8 +61,7 @@ class StaffTwoFactorMiddleware:
             user is not None
             and user.is_authenticated
             and not request.path.startswith(_TWO_FACTOR_EXEMPT)
-            and (user.is_staff or user.is_org_staff or user.project_memberships.filter(role="facilitator").exists())
-            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            and needs_two_factor(user)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(

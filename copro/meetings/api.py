@@ -463,7 +463,7 @@ def _calendar_address(request: Request, project: Project) -> dict[str, Any]:
     url = request.build_absolute_uri(reverse("meetings:calendar_ics", args=[project.slug]))
     if not request.user.is_authenticated:
         return {"url": url, "personal": False}
-    return {"url": f"{url}?{urlencode({'key': services.calendar_key_for(actor(request))})}", "personal": True}
+    return {"url": f"{url}?{urlencode({'key': services.calendar_key_for(actor(request), project)})}", "personal": True}
 
 
 class CalendarAddress(APIView):
@@ -485,7 +485,7 @@ class CalendarNewAddress(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         project, _role = get_project_for_user(request.user, slug, "meetings.view")
-        services.calendar_key_renew(actor(request))
+        services.calendar_key_renew(actor(request), project)
         return Response(CalendarAddressOut(_calendar_address(request, project)).data)
 
 

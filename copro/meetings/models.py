@@ -309,13 +309,19 @@ class TeamMember(models.Model):
 
 
 class CalendarKey(models.Model):
-    """A person's secret for their calendar address: calendar programs fetch `calendar.ics?key=...` without
-    signing in, and see the meetings this person may see (a private project's too). The key is random, not
-    derived from anything; making a new one stops the old address at once. Deleted when the account is erased."""
+    """A person's secret for their calendar address of one project: calendar programs fetch
+    `calendar.ics?key=...` without signing in, and see that project's meetings as this person may see them (a
+    private project's too). One key per person and project, so an address given to someone opens one
+    project's calendar only. The key is random; making a new one stops the old address at once. Deleted when
+    the account is erased, and useless once the person leaves the project."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_key")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_calendar_key_per_project")]
+
     def __str__(self) -> str:
-        return f"calendar key of {self.user_id}"
+        return f"calendar key of {self.user_id} for {self.project_id}"

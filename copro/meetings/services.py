@@ -12,6 +12,7 @@ workshop would serialise the hash chain); the meeting's own changes are, and att
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, fields
@@ -1073,34 +1074,42 @@ def erase_registrations(user: User) -> None:
 
 # --- Personal calendar addresses -----------------------------------------------------------------------
 
+CALENDAR_KEY = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+
 
 def _new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def calendar_key_for(user: User) -> str:
-    """The person's calendar key, made the first time it is asked for."""
-    found = CalendarKey.objects.filter(user=user).values_list("key", flat=True).first()
+def calendar_key_for(user: User, project: Project) -> str:
+    """The person's calendar key for this project, made the first time it is asked for."""
+    found = CalendarKey.objects.filter(user=user, project=project).values_list("key", flat=True).first()
     if found is not None:
         return found
     try:
         with transaction.atomic():
-            return CalendarKey.objects.create(user=user, key=_new_key()).key
+            return CalendarKey.objects.create(user=user, project=project, key=_new_key()).key
     except IntegrityError:  # made at the same moment by another request: that one stands
-        return CalendarKey.objects.get(user=user).key
+        return CalendarKey.objects.get(user=user, project=project).key
 
 
 @transaction.atomic
-def calendar_key_renew(user: User) -> str:
-    """A new calendar key: every address with the old one stops working at once."""
+def calendar_key_renew(user: User, project: Project) -> str:
+    """A new calendar key for this project: the address with the old one stops working at once."""
     key = _new_key()
-    CalendarKey.objects.update_or_create(user=user, defaults={"key": key})
+    CalendarKey.objects.update_or_create(user=user, project=project, defaults={"key": key})
     return key
 
 
-def user_for_calendar_key(key: str) -> User | None:
-    """The active person a calendar key belongs to; None for anything else (a wrong, old or malformed key)."""
-    if not key or len(key) > 64:
+def user_for_calendar_key(key: str, project: Project) -> User | None:
+    """The person this project's calendar key belongs to, if they may still use it: active, and (for staff
+    and facilitators) with two-factor authentication set up, as for signing in. None for anything else: a
+    wrong, old or malformed key, or another project's."""
+    from copro.accounts.middleware import needs_two_factor
+
+    if not CALENDAR_KEY.fullmatch(key or ""):
         return None
-    found = CalendarKey.objects.filter(key=key, user__is_active=True).select_related("user").first()
-    return found.user if found is not None else None
+    found = CalendarKey.objects.filter(key=key, project=project, user__is_active=True).select_related("user").first()
+    if found is None or needs_two_factor(found.user):
+        return None
+    return found.user

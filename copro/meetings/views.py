@@ -104,14 +104,14 @@ def _feed_url(request: HttpRequest, project: Project) -> str:
     cannot sign in, and a private project's meetings are for its members); for anyone else, the public one."""
     url = request.build_absolute_uri(reverse("meetings:calendar_ics", args=[project.slug]))
     if request.user.is_authenticated:
-        url += "?" + urlencode({"key": services.calendar_key_for(actor(request))})
+        url += "?" + urlencode({"key": services.calendar_key_for(actor(request), project)})
     return url
 
 
 @require_POST
 @project_view("meetings.view")
 def calendar_new_address(request: HttpRequest, project: Project, role: Role) -> HttpResponse:
-    services.calendar_key_renew(actor(request))
+    services.calendar_key_renew(actor(request), project)
     messages.success(
         request, _("You have a new calendar address. The old one no longer works: put the new one in your calendar.")
     )
@@ -130,7 +130,8 @@ def calendar_ics(request: HttpRequest, slug: str) -> HttpResponse:
     calendar key is in the address (?key=). A wrong or old key is a 404, as for a project one may not see."""
     user: Any = request.user
     if "key" in request.GET:
-        user = services.user_for_calendar_key(request.GET["key"])
+        named = Project.objects.filter(slug=slug).first()
+        user = services.user_for_calendar_key(request.GET["key"], named) if named is not None else None
         if user is None:
             raise Http404
     project, role = get_project_for_user(user, slug, "meetings.view")
