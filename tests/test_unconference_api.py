@@ -93,6 +93,15 @@ def test_a_facilitator_changes_the_settings(world, space):
     assert space.proposals_open is False and space.intro  # left out: kept
     seen = world.client("participant").get(api("open_space", space)).json()
     assert seen["can_propose"] is False and "closed" in seen["why_not"] and seen["manage"] is False
+    # Sent as a form, a box left out is kept as it is, not read as "false".
+    space.late_proposals = True
+    space.save(update_fields=["late_proposals"])
+    form = world.client("facilitator").patch(
+        api("open_space", space), "intro=Welcome", content_type="application/x-www-form-urlencoded"
+    )
+    assert form.status_code == 200
+    space.refresh_from_db()
+    assert space.intro == "Welcome" and space.late_proposals is True and space.proposals_open is False
 
 
 def test_changing_the_settings_is_for_facilitators_and_refuses_bad_input(world, space):

@@ -521,7 +521,7 @@ class CommitmentMilestone(APIView):
     def patch(self, request: Request, slug: str, commitment_id: int, milestone_id: int) -> Response:
         _project, _role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
         milestone = _milestone(commitment, milestone_id)
-        data = _valid(MilestoneChangeIn, request.data)
+        data = _valid(MilestoneChangeIn, request.data, partial=True)  # form data: an absent box is not "false"
         if not data:
             raise DRFValidationError({"non_field_errors": ["Send done, title or due_on."]})
         with transaction.atomic():

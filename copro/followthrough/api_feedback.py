@@ -386,7 +386,7 @@ class FeedbackSettings(APIView):
     )
     def patch(self, request: Request, slug: str) -> Response:
         project, _role = get_project_for_user(request.user, slug, "followthrough.triage")
-        data = _valid(FeedbackSettingsIn, request.data)
+        data = _valid(FeedbackSettingsIn, request.data, partial=True)  # form data: an absent box is not "false"
         current = services.feedback_settings(project)
         services.feedback_settings_save(
             project=project,

@@ -574,7 +574,7 @@ class OpenSpaceDetail(APIView):
     )
     def patch(self, request: Request, slug: str, meeting_id: int) -> Response:
         _project, role, _meeting, open_space = _managed(request, slug, meeting_id)
-        data = _valid(OpenSpaceSettingsIn, request.data)
+        data = _valid(OpenSpaceSettingsIn, request.data, partial=True)  # form data: an absent box is not "false"
         services.open_space_update(
             user=actor(request),
             open_space=open_space,
