@@ -618,6 +618,7 @@ def test_a_milestone_is_renamed_or_given_a_new_date_with_the_same_checks_as_addi
     page = refused.content.decode()
     assert "A milestone is due before the commitment itself." in page and factories.XSS not in page
     assert owner.post(edit, {"title": " \u200b "}).status_code == 400
+    assert owner.post(edit, {}).status_code == 400  # an empty form is checked, not shown again as if new
     step.refresh_from_db()
     assert (step.title, step.due_on) == ("Survey the path", None)
     due = (made.due_on - timedelta(days=7)).isoformat()

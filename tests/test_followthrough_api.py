@@ -396,6 +396,19 @@ def test_a_milestone_is_renamed_redated_and_ticked_by_patch_with_nothing_saved_w
     step.refresh_from_db()
     assert (step.title, step.due_on.isoformat(), step.done_at is not None) == ("Survey both paths", soon, True)
     assert world.client("expert").patch(step_url, {"title": "Mine"}, content_type=JSON).status_code == 403
+    # Sent as a form, a rename leaves the tick alone (an absent box is not "false"); an empty form is a 400.
+    form = "application/x-www-form-urlencoded"
+    assert owner.patch(step_url, "title=Survey+the+paths", content_type=form).status_code == 200
+    step.refresh_from_db()
+    assert step.title == "Survey the paths" and step.done_at is not None
+    assert owner.patch(step_url, "", content_type=form).status_code == 400
+    step.refresh_from_db()
+    assert step.done_at is not None
+    # The commitment moved earlier than the step's date: renaming the step alone still works.
+    Commitment.objects.filter(pk=made.pk).update(due_on=made.due_on - timedelta(days=10))
+    assert owner.patch(step_url, {"title": "Survey"}, content_type=JSON).status_code == 200
+    step.refresh_from_db()
+    assert step.title == "Survey" and step.due_on.isoformat() == soon
 
 
 def test_milestones_are_kept_by_facilitators_and_owners_only(world):
@@ -641,6 +654,9 @@ def test_facilitators_keep_the_feedback_settings(world):
     client.patch(url, {"intro": "Read on Mondays."}, content_type=JSON)
     saved.refresh_from_db()
     assert saved.allow_anonymous and saved.intro == "Read on Mondays."
+    # Sent as a form too: a box left out is kept as it is, not read as "false".
+    form = client.patch(url, "intro=Read+on+Mondays.", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 200 and form.json()["allow_anonymous"] is True
     assert world.client("anonymous").get(url).json()["intro"] == "Read on Mondays."
     # Now anyone may give feedback without an account.
     given = world.client("anonymous").post(

@@ -989,6 +989,8 @@ def test_moving_a_time_slot_keeps_its_sessions_and_tells_people_the_new_time(wor
     ):
         response = client.post(edit, bad)
         assert response.status_code == 400 and message in html.unescape(response.content.decode()), bad
+    assert client.post(edit, {}).status_code == 400  # an empty form is checked, not shown again as if new
+    assert client.post(url("room_edit", space, hall.pk), {}).status_code == 400
     third.refresh_from_db()
     assert timezone.localtime(third.starts_at) == local
     # Moved half an hour later: the session stays in it, and the people told where it was hear the new time.

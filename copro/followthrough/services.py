@@ -406,9 +406,10 @@ def milestone_add(
 def milestone_edit(*, milestone: Milestone, user: User, title: str, due_on: date | None = None) -> Milestone:
     """Rename a step or change its date (the same checks as adding one); whether it is done is kept."""
     title = _text(title, field="title", max_length=TITLE_MAX, required=_("Name the step."))
-    commitment = Commitment.objects.only("due_on").get(pk=milestone.commitment_id)
-    if due_on is not None and due_on > commitment.due_on:
-        raise ValidationError({"due_on": _("A milestone is due before the commitment itself.")})
+    if due_on is not None and due_on != milestone.due_on:  # a date kept as it was stays, even if the commitment moved
+        commitment = Commitment.objects.only("due_on").get(pk=milestone.commitment_id)
+        if due_on > commitment.due_on:
+            raise ValidationError({"due_on": _("A milestone is due before the commitment itself.")})
     milestone.title, milestone.due_on = title, due_on
     Milestone.objects.filter(pk=milestone.pk).update(title=title, due_on=due_on)
     return milestone

@@ -345,7 +345,10 @@ def milestone_edit(request: HttpRequest, slug: str, commitment_id: int, mileston
     """GET: the step's form, filled in. POST: rename it or change its date."""
     project, role, commitment = get_commitment_for_update(request.user, slug, commitment_id)
     milestone = _milestone(commitment, milestone_id)
-    form = MilestoneForm(request.POST or None, initial={"title": milestone.title, "due_on": milestone.due_on})
+    form = MilestoneForm(
+        request.POST if request.method == "POST" else None,  # an empty POST is checked too
+        initial={"title": milestone.title, "due_on": milestone.due_on},
+    )
     if (
         request.method == "POST"
         and form.is_valid()

@@ -511,7 +511,7 @@ def room_edit(request: HttpRequest, slug: str, meeting_id: int, room_id: int) ->
     project, role, meeting, open_space = _managed(request, slug, meeting_id)
     room = _room(open_space, room_id)
     form = RoomForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,  # an empty POST is checked too
         initial={"name": room.name, "capacity": room.capacity, "access_notes": room.access_notes},
     )
     if (
@@ -568,7 +568,7 @@ def slot_edit(request: HttpRequest, slug: str, meeting_id: int, slot_id: int) ->
         raise Http404
     slot.open_space = open_space
     form = SlotForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,  # an empty POST is checked too
         initial={"starts_at": timezone.localtime(slot.starts_at), "ends_at": timezone.localtime(slot.ends_at)},
     )
     if (
