@@ -13,6 +13,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "copro.settings")
 # Django is set up (apps loaded) before anything that imports models.
 django_asgi_app = get_asgi_application()
 
+from django.db import connections  # noqa: E402
+
+# Under ASGI a request's synchronous code runs in a worker thread, and each thread keeps its own connection:
+# Django's advice is to turn persistent connections off (docs: "Persistent connections", ASGI), so every
+# request and every consumer call closes its connection when done. (settings_dict is shared by the
+# connections of every thread.)
+for _alias in connections:
+    connections[_alias].settings_dict["CONN_MAX_AGE"] = 0
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

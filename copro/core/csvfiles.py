@@ -53,16 +53,31 @@ def _batch(lines: Iterator[str]) -> list[str]:
     return batch
 
 
-async def _pulled(lines: Iterable[str]) -> AsyncIterator[str]:
-    iterator = iter(lines)
-    pull = sync_to_async(_batch, thread_sensitive=True)
-    while batch := await pull(iterator):
-        yield "".join(batch)
+class _Pulled:
+    """The lines as an async iterable, pulled in batches in the request's thread. Django calls close() (in
+    that thread too) when the response is closed, after the last line or when the client goes away, so the
+    lines' generator, and any database cursor it holds, is closed where it was opened."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._batches()
+
+    async def _batches(self) -> AsyncIterator[str]:
+        pull = sync_to_async(_batch, thread_sensitive=True)
+        while batch := await pull(self._lines):
+            yield "".join(batch)
+
+    def close(self) -> None:
+        close = getattr(self._lines, "close", None)
+        if close is not None:
+            close()
 
 
 def csv_response(request: HttpRequest, lines: Iterable[str], filename: str) -> StreamingHttpResponse:
     """A CSV download of `lines` (each already written by csv.writer), streamed whichever way it is served."""
-    content: Iterable[str] | AsyncIterator[str] = _pulled(lines) if isinstance(request, ASGIRequest) else lines
+    content: Iterable[str] | _Pulled = _Pulled(lines) if isinstance(request, ASGIRequest) else lines
     response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -42,14 +42,10 @@ def _free_port() -> int:
 def daphne_server(django_db_setup: None) -> Iterator[str]:
     """Daphne serving copro.asgi (with static files) on a free port, in a thread; its base address.
 
-    It is stopped before the test database is dropped (hence django_db_setup), and its threads close their
-    database connections after each request and each consumer call (CONN_MAX_AGE 0, as for SQLite): kept
-    open, they would stop PostgreSQL dropping the test database at the end.
+    It is stopped before the test database is dropped (hence django_db_setup), and copro.asgi turns persistent
+    connections off, so its threads close their connections after each request and consumer call: kept open,
+    they would stop PostgreSQL dropping the test database at the end.
     """
-    from django.db import connections
-
-    for alias in connections:
-        connections[alias].settings_dict["CONN_MAX_AGE"] = 0  # the dict every thread's connection shares
     from daphne.server import Server  # noqa: I001 - installs Twisted's asyncio reactor first
     from daphne.endpoints import build_endpoint_description_strings
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
