@@ -84,6 +84,15 @@ def test_meeting_pages_pass_axe_for_facilitators(new_page, live_server, world):
     ):
         page.goto(path)
         assert axe_serious(page) == [], path
+    # The calendar page gives the facilitator their own address, and a new one on request.
+    page.goto(f"/p/{world.project.slug}/meetings/calendar/")
+    first = page.locator("code.calendar-address").inner_text()
+    assert "calendar.ics?key=" in first
+    with page.expect_navigation():
+        page.get_by_role("button", name="Make a new calendar address").click()
+    assert "You have a new calendar address." in page.content()
+    assert page.locator("code.calendar-address").inner_text() != first
+    assert axe_serious(page) == []
     assert no_csp_errors(staff)
 
 

@@ -5,8 +5,10 @@ as a grid on a wide screen and as a list on a phone. axe-core on every page; no 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from copro.unconference.models import OpenSpace, Session
 from tests.browser.conftest import axe_serious
@@ -141,6 +143,22 @@ def test_the_hand_adjustment_forms_work_without_javascript(browser, live_server,
             page.get_by_role("button", name="Put it there").click()
         assert "is now in Side room" in page.content()
         assert Session.objects.get().room.name == "Side room"
+        # The day runs late: the slot is moved five minutes by its own form; its session stays in it.
+        placed = Session.objects.get()
+        slot = placed.slot
+        page.goto(path(space, "manage/"))
+        starts = timezone.localtime(slot.starts_at)
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile(rf"^Change\s+.*{starts:%H:%M}–")).click()
+        later = starts + timedelta(minutes=5)
+        page.get_by_label("Starts").fill(later.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Ends").fill((later + timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M"))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save").click()
+        assert "Saved." in page.content()
+        slot.refresh_from_db()
+        placed.refresh_from_db()
+        assert timezone.localtime(slot.starts_at) == later and placed.slot_id == slot.pk
     finally:
         context.close()
 
