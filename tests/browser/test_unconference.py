@@ -62,8 +62,9 @@ def test_propose_mark_build_drag_publish_and_the_board_shows_them(new_page, live
     # The facilitator builds the schedule: the observer wants both, so they go at different times.
     facilitator = signed_in(new_page, live_server, world.facilitator)
     page = facilitator.page
-    page.goto(path(space, "schedule/"))
-    assert axe_serious(page) == []
+    for where in ("manage/", f"manage/slots/{space.slots.first().pk}/", "schedule/"):  # rooms and times; a slot
+        page.goto(path(space, where))
+        assert axe_serious(page) == [], where
     with page.expect_navigation():
         page.get_by_role("button", name="Build the schedule").click()
     assert "Schedule built: 2 sessions in rooms, 0 clashes" in page.content()
