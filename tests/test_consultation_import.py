@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import re
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -474,3 +475,32 @@ def test_a_run_that_has_not_moved_for_10_minutes_stops_refreshing_and_says_so(wo
     page = client.get(run_url(s, run)).content.decode()
     assert "the import seems to have stopped" in page
     assert "http-equiv" not in page
+
+
+def test_the_same_import_form_sent_twice_imports_once(world, s):
+    """A double click on Import: the second sending is told the file was already sent, and makes no second
+    run or report."""
+    client = world.client("facilitator")
+    token = str(uuid.uuid4())
+    first = upload(client, s, the_file(s), form_token=token)
+    assert first.status_code == 200 and "3 imported." in first.content.decode()
+    again = upload(client, s, the_file(s), form_token=token)
+    assert again.status_code == 302 and again["Location"] == url(s)
+    assert "This form has already been sent." in client.get(url(s)).content.decode()
+    assert ImportRun.objects.count() == 1
+    # A new form (a new token) is a new import, which finds its rows already there.
+    third = upload(client, s, the_file(s), form_token=str(uuid.uuid4()))
+    assert third.status_code == 200 and "4 already imported" in third.content.decode()
+    assert ImportRun.objects.count() == 2
+
+
+def test_the_same_big_import_form_sent_twice_queues_one_run(world, s, small_threshold, run_tasks):
+    client = world.client("facilitator")
+    token = str(uuid.uuid4())
+    first = upload(client, s, big_file(s), form_token=token)
+    assert first.status_code == 302 and first["Location"] == run_url(s, ImportRun.objects.get())
+    again = upload(client, s, big_file(s), form_token=token)
+    assert again.status_code == 302 and again["Location"] == url(s)
+    assert ImportRun.objects.count() == 1
+    run_tasks()
+    assert ImportRun.objects.get().status == ImportStatus.DONE

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ from copro.consultations.models import (
 )
 from copro.consultations.results import questions_of
 from copro.core import activity
+from copro.core.forms import claim_token
 from copro.core.models import OFFLINE_ENTRY_CHANNELS, ActivityEntry, EntryChannel, Visibility
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MB: about 20,000 rows of a 30-question form
@@ -461,9 +463,18 @@ def import_csv(*, user: User, consultation: Consultation, data: bytes, batch: st
 
 
 def import_now(
-    *, user: User, consultation: Consultation, parsed: ParsedFile, report: Report, file_name: str, batch: str = ""
+    *,
+    user: User,
+    consultation: Consultation,
+    parsed: ParsedFile,
+    report: Report,
+    file_name: str,
+    batch: str = "",
+    form_token: uuid.UUID | None = None,
 ) -> ImportRun:
-    """Import a small file during the request; the run is kept (finished) for the list of recent imports."""
+    """Import a small file during the request; the run is kept (finished) for the list of recent imports.
+    The same form sent twice (a double click) imports once: the second gets DuplicateSubmission."""
+    claim_token(form_token)
     started = timezone.now()
     for _rows in import_rows(user=user, consultation=consultation, parsed=parsed, report=report, batch=batch):
         pass
@@ -487,10 +498,18 @@ def import_now(
 
 @transaction.atomic
 def import_queue(
-    *, user: User, consultation: Consultation, parsed: ParsedFile, file_name: str, batch: str = ""
+    *,
+    user: User,
+    consultation: Consultation,
+    parsed: ParsedFile,
+    file_name: str,
+    batch: str = "",
+    form_token: uuid.UUID | None = None,
 ) -> ImportRun:
     """Save the file as a run and queue the task that imports it (tasks.import_run). The task is queued in
-    the same transaction, so there is never a run without its task or a task without its run."""
+    the same transaction, so there is never a run without its task or a task without its run. The same
+    form sent twice queues one run (DuplicateSubmission for the second)."""
+    claim_token(form_token)
     run = ImportRun.objects.create(
         consultation=consultation,
         uploaded_by=user,

@@ -48,7 +48,7 @@ class EntryForm(OnceForm):
         return day
 
 
-class ImportForm(forms.Form):
+class ImportForm(OnceForm):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_("UTF-8 CSV, at most 5 MB. The first row names the questions (download the template below)."),

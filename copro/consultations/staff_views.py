@@ -364,14 +364,19 @@ def import_page(request: HttpRequest, slug: str, consultation_id: int) -> HttpRe
                 for problem in found.problems:
                     form.add_error("file", problem)
             elif len(parsed.rows) <= imports.IMPORT_NOW_ROWS:
-                run = imports.import_now(
-                    user=actor(request),
-                    consultation=consultation,
-                    parsed=parsed,
-                    report=found,
-                    file_name=upload.name or "",
-                    batch=batch,
-                )
+                try:
+                    run = imports.import_now(
+                        user=actor(request),
+                        consultation=consultation,
+                        parsed=parsed,
+                        report=found,
+                        file_name=upload.name or "",
+                        batch=batch,
+                        form_token=form.cleaned_data["form_token"],
+                    )
+                except DuplicateSubmission as error:
+                    messages.info(request, str(error))
+                    return redirect("consultations:import", project.slug, consultation.pk)
                 report = found
             elif found.problems and request.POST.get("leave_out") != "1":
                 # A big file takes minutes: say what is wrong with its first row now, not at the end.
@@ -379,13 +384,18 @@ def import_page(request: HttpRequest, slug: str, consultation_id: int) -> HttpRe
                     form.add_error("file", problem)
                 offer_leave_out = True
             else:
-                run = imports.import_queue(
-                    user=actor(request),
-                    consultation=consultation,
-                    parsed=parsed,
-                    file_name=upload.name or "",
-                    batch=batch,
-                )
+                try:
+                    run = imports.import_queue(
+                        user=actor(request),
+                        consultation=consultation,
+                        parsed=parsed,
+                        file_name=upload.name or "",
+                        batch=batch,
+                        form_token=form.cleaned_data["form_token"],
+                    )
+                except DuplicateSubmission as error:
+                    messages.info(request, str(error))
+                    return redirect("consultations:import", project.slug, consultation.pk)
                 return redirect("consultations:import_run", project.slug, consultation.pk, run.pk)
     return page(
         request,
