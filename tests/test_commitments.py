@@ -1124,3 +1124,20 @@ def test_facilitators_dashboard_counts_their_commitments_and_the_feedback_waitin
     rows = world.client("participant").get(f"/api/projects/{world.project.slug}/dashboard/").json()
     assert not any(r["measure"] == "Feedback waiting to be triaged" for r in rows)
     assert {"component": "followthrough", "measure": "Commitments being worked on", "value": 1} in rows
+
+
+def test_ticked_people_that_cannot_be_ids_are_a_form_error_not_a_500(world):
+    client = world.client("facilitator")
+    for bad in (str(10**30), "²", "-1", "1e3"):
+        response = client.post(
+            yswd(world.project.slug) + "new/",
+            {
+                "title": "Put up lights",
+                "owner": world.expert.pk,
+                "co_owners": [world.participant.pk, bad],
+                "due_on": (timezone.localdate() + timedelta(days=60)).isoformat(),
+                "visibility": "public",
+            },
+        )
+        assert response.status_code == 400, bad
+    assert not Commitment.objects.exists()

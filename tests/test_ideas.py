@@ -3,6 +3,7 @@ statuses and who is told, merging and splitting with the history kept, the list,
 
 from __future__ import annotations
 
+import html
 import io
 
 import pytest
@@ -919,3 +920,19 @@ def test_staff_enter_an_idea_that_came_on_paper_by_phone_or_at_a_drop_in(world):
     bad = client.post(enter, form(channel="online", author=str(world.outsider.pk)))
     assert bad.status_code == 400
     assert {"channel", "author"} <= set(bad.context["form"].errors)
+
+
+def test_ticked_scope_lines_that_cannot_be_ids_are_a_form_error_not_a_500(world):
+    client = world.client("participant")
+    for bad in (str(10**30), "²", "0"):
+        response = client.post(url(world.project, "new"), form(scope_items=[bad]))
+        assert response.status_code == 400, bad
+        assert "Choose from the project's scope." in html.unescape(response.content.decode())
+    assert not Idea.objects.exists()
+
+
+def test_a_search_with_control_characters_finds_what_the_text_without_them_finds(world):
+    made = idea(world.project, world.participant, title="Benches on the hill")
+    client = world.client("anonymous")
+    listed = client.get(f"/api/projects/{world.project.slug}/ideas/", {"q": "Ben\x00ches"})
+    assert listed.status_code == 200 and [i["id"] for i in listed.json()["results"]] == [made.pk]

@@ -110,6 +110,8 @@ def test_the_pin_list_is_paginated_newest_first_and_filters(world, the_map):
     assert [p["id"] for p in first["results"] + second["results"]] == newest_first[:6]
     assert [p["id"] for p in client.get(pins_url(the_map), {"category": other.pk}).json()["results"]] == [made[0].pk]
     assert [p["id"] for p in client.get(pins_url(the_map), {"q": "bike stand"}).json()["results"]] == [made[0].pk]
+    # A NUL (PostgreSQL refuses it in a query) or another control character is taken out of the search.
+    assert [p["id"] for p in client.get(pins_url(the_map), {"q": "bike\x00 stand"}).json()["results"]] == [made[0].pk]
     bad = client.get(pins_url(the_map), {"category": "²"})
     assert bad.status_code == 400 and "category" in bad.json()
 

@@ -18,7 +18,6 @@ questions are neither required nor kept.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from copro.consultations.models import Answer, Question, QuestionKind, Section
 from copro.core.forms import whole_number
+from copro.core.sanitize import CONTROL
 
 TEXT_MAX = 5000
 SCALE_MIN, SCALE_MAX = 1, 5
@@ -59,7 +59,6 @@ def small_int(value: Any) -> int | None:
 
 
 # Control characters have no place in an answer (tab and line breaks excepted); some break exports.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _float(value: Any) -> float | None:

@@ -13,7 +13,6 @@ Every CSV export (a project's exports, consultation responses, open data) is wri
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -21,10 +20,10 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 
+from copro.core.sanitize import without_control
+
 # A cell starting with one of these is read as a formula by spreadsheets: CSV injection.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Control characters no spreadsheet cell may hold (XLSX refuses them; one would fail a whole file).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 BATCH = 500  # lines pulled per hop to the request's thread under ASGI
 BOM = "\ufeff"  # a byte order mark: spreadsheet programs then read the file as UTF-8 (Welsh letters)
 
@@ -33,7 +32,7 @@ def safe(value: Any) -> Any:
     """Text made safe for a spreadsheet cell; anything else as it is."""
     if not isinstance(value, str):
         return value
-    value = CONTROL.sub("", value)
+    value = without_control(value)  # no spreadsheet cell may hold them (XLSX refuses the whole file)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 

@@ -111,3 +111,16 @@ def parse_id(raw: object) -> int | None:
     zero, or too large for the database (SQLite raises OverflowError on such a number)."""
     number = whole_number(raw)
     return number if number is not None and 0 < number < ID_LIMIT else None
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows chosen by id (ticked boxes). A value that cannot be an id (not plain digits, or too large
+    for the database: SQLite raises OverflowError) is refused as an invalid choice before any query."""
+
+    def _check_values(self, value: Any) -> Any:
+        for raw in value if isinstance(value, (list, tuple)) else [value]:
+            if parse_id(raw) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": raw}
+                )
+        return super()._check_values(value)  # type: ignore[misc]  # (django-stubs lacks it)

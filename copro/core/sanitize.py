@@ -12,6 +12,14 @@ from django.utils.safestring import SafeString, mark_safe
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "h2", "h3", "blockquote"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
+# Control characters (NUL among them: PostgreSQL refuses it in text) that no text people type needs; tabs and
+# line breaks are kept.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_control(text: str) -> str:
+    """Text with control characters taken out (see CONTROL)."""
+    return CONTROL.sub("", text)
 
 
 def clean_html(value: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from copro.core.forms import OnceForm
+from copro.core.forms import OnceForm, RowsChoiceField
 from copro.core.models import OFFLINE_ENTRY_CHANNELS, EntryChannel, Visibility
 from copro.followthrough.models import (
     NEEDS_REASON,
@@ -42,7 +42,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.public_name
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(RowsChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.public_name
 

@@ -31,6 +31,7 @@ from copro.api.views import IDEMPOTENCY, Pagination, _valid, idempotency_key
 from copro.core.forms import parse_id
 from copro.core.models import OFFLINE_ENTRY_CHANNELS
 from copro.core.permissions import TABLE, Role
+from copro.core.sanitize import without_control
 from copro.core.views import actor
 from copro.ideas import selectors, services
 from copro.ideas.access import (
@@ -425,7 +426,7 @@ def _filters(request: Request, project: Any) -> dict[str, Any]:
         scope_item = parse_id(params.get("scope"))
         if scope_item is None:
             errors["scope"] = ["The id of one of the project's scope lines."]
-    q = (params.get("q") or "").strip()
+    q = without_control(params.get("q") or "").strip()  # a NUL would fail on PostgreSQL
     if len(q) > Q_MAX:
         errors["q"] = [f"Search for at most {Q_MAX} characters."]
     sort = params.get("sort") or "newest"

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from copro.core.forms import OnceForm
+from copro.core.forms import OnceForm, RowsChoiceField
 from copro.core.models import OFFLINE_ENTRY_CHANNELS
 from copro.core.permissions import Role
 from copro.ideas import files
@@ -26,7 +26,7 @@ from copro.ideas.models import (
 from copro.projects.models import ScopeItem, ScopeKind
 
 
-class ScopeChoice(forms.ModelMultipleChoiceField):
+class ScopeChoice(RowsChoiceField):
     def label_from_instance(self, obj: ScopeItem) -> str:
         if obj.kind == ScopeKind.FIXED:
             return str(_("%(text)s (fixed)") % {"text": obj.text})

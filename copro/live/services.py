@@ -16,7 +16,6 @@ an entry and answer approved questions, so the record is right.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from copro.core.forms import claim_token
 from copro.core.models import Visibility
 from copro.core.permissions import TABLE, Role
 from copro.core.photos import photo_clean
+from copro.core.sanitize import CONTROL as _CONTROL
 from copro.live import broadcast
 from copro.live.access import can_report
 from copro.live.models import (
@@ -61,7 +61,6 @@ ANSWER_MAX = 3000
 REASON_MAX = 300
 
 # C0 control characters (except tab and newline) and DEL: never meant, and they confuse screen readers.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(raw: Any, *, max_length: int) -> str:

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from copro.api.views import IDEMPOTENCY, Pagination, _page, _valid, idempotency_key
+from copro.core.sanitize import without_control
 from copro.core.views import actor
 from copro.maps import selectors, services
 from copro.maps.access import get_map_for_user, get_pin_for_user, visible_maps
@@ -177,7 +178,7 @@ def _pins_filter(request: Request) -> tuple[int | None, str]:
         category = selectors.parse_category(request.query_params.get("category"))
     except selectors.BadViewport as error:
         raise DRFValidationError({"category": [str(error)]}) from None
-    q = (request.query_params.get("q") or "").strip()
+    q = without_control(request.query_params.get("q") or "").strip()  # a NUL would fail on PostgreSQL
     if len(q) > Q_MAX:
         raise DRFValidationError({"q": [f"Search for at most {Q_MAX} characters."]})
     return category, q
