@@ -97,6 +97,60 @@ def test_a_draft_meeting_is_a_404_except_for_facilitators(world):
     assert world.client("facilitator").get(url("detail", draft)).status_code == 200
 
 
+def test_a_draft_cancelled_before_it_was_published_stays_hidden(world):
+    """Cancelling a meeting that was never published does not make it public: pages, feeds, API, export."""
+    draft = meeting(world.project, created_by=world.facilitator, status=MeetingStatus.DRAFT, title="Secret plan")
+    shown = meeting(world.project, created_by=world.facilitator, title="Open evening")
+    services.meeting_cancel(user=world.facilitator, meeting=draft, reason="")
+    draft.refresh_from_db()
+    assert (draft.status, draft.published_at) == (MeetingStatus.CANCELLED, None)
+    pages = ["detail", "ics"]
+    try:
+        pages_elsewhere = [reverse("unconference:sessions", args=[world.project.slug, draft.pk])]
+    except Exception:  # noqa: BLE001 - the open space's pages are not there yet
+        pages_elsewhere = []
+    api_list = reverse("api:meetings", args=[world.project.slug])
+    api_detail = reverse("api:meeting", args=[world.project.slug, draft.pk])
+    for persona in ("participant", "outsider", "anonymous"):
+        client = world.client(persona)
+        for name in pages:
+            assert client.get(url(name, draft)).status_code == 404, (persona, name)
+        for path in pages_elsewhere:
+            assert client.get(path).status_code == 404, (persona, path)
+        assert client.get(api_detail).status_code == 404, persona
+        for name in ("list", "calendar", "calendar_ics"):
+            listed = client.get(project_url(name, world.project)).content.decode()
+            assert "Secret plan" not in listed and "Open evening" in listed, (persona, name)
+        assert [m["id"] for m in client.get(api_list).json()["results"]] == [shown.pk], persona
+    assert [r["title"] for r in registry.export("meetings").rows(world.project)] == ["Open evening"]
+    facilitator = world.client("facilitator")
+    assert facilitator.get(url("detail", draft)).status_code == 200
+    assert "Secret plan" in facilitator.get(project_url("list", world.project)).content.decode()
+    assert draft.pk in [m["id"] for m in facilitator.get(api_list).json()["results"]]
+    # Changing it afterwards is logged for staff only, as everything else about it.
+    fields = {f: getattr(draft, f) for f in services.MeetingFields.__dataclass_fields__}
+    services.meeting_edit(
+        user=world.facilitator, meeting=draft, data=services.MeetingFields(**{**fields, "title": "Secret plan B"})
+    )
+    services.team_create(user=world.facilitator, meeting=draft, name="Hidden team")
+    logged = ActivityEntry.objects.filter(project=world.project, verb__startswith="meetings.")
+    assert {"meetings.edited", "meetings.team_created"} <= set(logged.values_list("verb", flat=True))
+    assert set(logged.values_list("visibility", flat=True)) == {Visibility.STAFF}
+    activity_page = world.client("anonymous").get(reverse("projects:activity", args=[world.project.slug]))
+    assert "Secret plan" not in activity_page.content.decode()
+
+
+def test_a_meeting_cancelled_after_it_was_published_stays_visible(world):
+    m = meeting(world.project, created_by=world.facilitator, status=MeetingStatus.DRAFT, title="Open evening")
+    services.meeting_publish(user=world.facilitator, meeting=m)
+    services.meeting_cancel(user=world.facilitator, meeting=m, reason="The hall flooded")
+    for persona in ("participant", "outsider", "anonymous"):
+        page = world.client(persona).get(url("detail", m))
+        assert page.status_code == 200 and "This meeting is cancelled." in page.content.decode(), persona
+    assert [r["status"] for r in registry.export("meetings").rows(world.project)] == ["cancelled"]
+    assert ActivityEntry.objects.get(verb="meetings.cancelled").visibility == Visibility.PUBLIC
+
+
 def test_only_facilitators_plan_run_and_record_meetings(world):
     m = meeting(world.project, created_by=world.facilitator)
     item = AgendaItem.objects.create(meeting=m, title="Welcome", position=1)
@@ -305,6 +359,28 @@ def test_agenda_items_are_added_edited_and_reordered_with_buttons(world):
     assert "Work in teams" in page and "Welcome" not in page and "Led by Ann &lt;script&gt;" in page
     response = client.post(url("agenda", m), {"title": "", "duration_minutes": "0"})
     assert response.status_code == 400
+
+
+def test_the_agenda_form_sent_twice_adds_the_item_once(world):
+    m = meeting(world.project, created_by=world.facilitator)
+    client = world.client("facilitator")
+    form = browser_form(client.get(url("agenda", m)).content.decode())
+    token = next(value for _t, name, value, _c in form.fields if name == "form_token")
+    data = {"form_token": token, "title": "Welcome", "starts_at": "18:00"}
+    assert client.post(url("agenda", m), data).status_code == 302
+    again = client.post(url("agenda", m), data, follow=True)  # the back button, a double click
+    assert again.redirect_chain == [(url("agenda", m), 302)]
+    assert "This form has already been sent" in again.content.decode()
+    assert list(AgendaItem.objects.filter(meeting=m).values_list("title", flat=True)) == ["Welcome"]
+    # Changing an item is not a one-time form: its token is sent and ignored.
+    item = AgendaItem.objects.get(meeting=m)
+    edit = browser_form(client.get(url("agenda_edit", m, item.pk)).content.decode())
+    edit_token = next(value for _t, name, value, _c in edit.fields if name == "form_token")
+    for title in ("Welcome and tea", "Welcome, tea and cake"):
+        changed = client.post(url("agenda_edit", m, item.pk), {"form_token": edit_token, "title": title})
+        assert changed.status_code == 302
+        item.refresh_from_db()
+        assert item.title == title
 
 
 def test_agenda_items_of_another_meeting_are_a_404(world):

@@ -371,6 +371,22 @@ def test_facilitators_build_the_agenda(world):
     assert [i["title"] for i in listed] == ["Welcome " + XSS]
 
 
+def test_an_agenda_item_sent_twice_with_the_same_idempotency_key_is_added_once(world):
+    m = meeting(world.project, created_by=world.facilitator)
+    client = world.client("facilitator")
+    body = {"title": "Welcome", "starts_at": "18:00"}
+    first = client.post(api("meeting_agenda", m), body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=IDEM)
+    assert first.status_code == 201, first.json()
+    again = client.post(api("meeting_agenda", m), body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=IDEM)
+    assert again.status_code == 409
+    assert list(AgendaItem.objects.filter(meeting=m).values_list("pk", flat=True)) == [first.json()["id"]]
+    bad = client.post(api("meeting_agenda", m), body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="x")
+    assert bad.status_code == 400
+    # Without a key nothing is deduplicated: a second item with the same title is the client's choice.
+    assert post_json(client, api("meeting_agenda", m), body).status_code == 201
+    assert AgendaItem.objects.filter(meeting=m).count() == 2
+
+
 def test_the_agenda_is_for_facilitators_to_change_and_bad_items_are_400s(world):
     m = meeting(world.project, created_by=world.facilitator)
     item = services.agenda_item_add(user=world.facilitator, meeting=m, title="Welcome")

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.core.validators import validate_email
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -454,6 +455,26 @@ def test_staff_entry_needs_a_name_and_a_good_email(world):
     with pytest.raises(ValidationError) as error:
         services.registration_enter(meeting=m, entered_by=world.facilitator, name=" ", email="not-an-email")
     assert set(error.value.message_dict) == {"name", "email"}
+
+
+def test_an_email_longer_than_a_registration_holds_is_a_clear_400_and_nothing_is_saved(world):
+    """311 characters in a valid form: more than the 254 the column holds (a 500 on PostgreSQL before)."""
+    m = meeting(world.project, created_by=world.facilitator)
+    domain = ".".join(["x" * 60] * 4) + ".org"
+    long_email = "a" * (311 - 1 - len(domain)) + "@" + domain
+    assert len(long_email) == 311
+    validate_email(long_email)  # only its length is wrong
+    data = {"name": "Dai", "email": long_email, "channel": "phone", "language": "en"}
+    response = world.client("facilitator").post(url("register_someone", m), data)
+    assert response.status_code == 400
+    assert "at most 254 characters" in response.content.decode()
+    with pytest.raises(ValidationError) as error:
+        services.registration_enter(meeting=m, entered_by=world.facilitator, name="Dai", email=long_email)
+    assert error.value.message_dict == {"email": ["An email address can be at most 254 characters long."]}
+    api = reverse("api:meeting_registrations", args=[world.project.slug, m.pk])
+    sent = world.client("facilitator").post(api, data, content_type="application/json")
+    assert sent.status_code == 400 and "email" in sent.json()
+    assert not Registration.objects.exists()
 
 
 def test_facilitators_cancel_a_place_and_the_waiting_list_moves(world):

@@ -444,7 +444,9 @@ def source_choices(project: Project, role: Role | None) -> list[tuple[str, list[
         actions = action.objects.filter(project=project).order_by("-id")
         if _has_field(action, "meeting"):
             # An action from a meeting still being prepared cannot lead to a public promise yet.
-            actions = actions.exclude(meeting__status="draft")
+            actions = actions.exclude(meeting__status="draft").exclude(
+                meeting__status="cancelled", meeting__published_at__isnull=True
+            )
             meetings = _visible_meetings(project, role)
             if meetings is not None:
                 actions = actions.filter(meeting__in=meetings)

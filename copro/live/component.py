@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from copro.core.components import Component, Count, Export, registry
 from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action, Role
 from copro.live.models import Entry, FeedStatus, Like, LiveFeed, Question, QuestionStatus, Reporter
+from copro.meetings.access import never_public_q
 
 # Anyone signed in who can see the meeting may ask (outsiders too, on a public project); observers
 # included: asking a question at a public meeting is taking part in it, not changing the project.
@@ -34,7 +35,7 @@ def _rows(project: Any) -> Iterable[dict[str, Any]]:
     entries = (
         Entry.objects.filter(project=project)
         .exclude(feed__status=FeedStatus.WAITING)
-        .exclude(feed__meeting__status="draft")
+        .exclude(never_public_q("feed__meeting__"))  # drafts, and drafts cancelled unpublished
         .select_related("feed__meeting", "author")
         .order_by("feed_id", "id")
     )

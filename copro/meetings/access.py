@@ -1,14 +1,16 @@
 """Loading a meeting named in a URL: through the project's access function, then scoped to the project.
 
 A draft meeting is seen only by facilitators (meetings.manage); for anyone else it is a 404, the same as
-a meeting that does not exist. copro.unconference and copro.live load their meeting through here too.
+a meeting that does not exist. So is a meeting cancelled before it was ever published (published_at is
+empty): cancelling does not make it public. copro.unconference and copro.live load their meeting through
+here too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from copro.core.permissions import TABLE, Role
@@ -16,11 +18,29 @@ from copro.meetings.models import AgendaItem, Meeting, MeetingAction, MeetingSta
 from copro.projects.access import get_project_for_user
 from copro.projects.models import Project
 
+# Meetings only facilitators see: drafts, and meetings cancelled while still drafts (never published).
+NEVER_PUBLIC = Q(status=MeetingStatus.DRAFT) | Q(status=MeetingStatus.CANCELLED, published_at__isnull=True)
+# (never_public_q below builds the same condition through a relation)
+
+
+def never_public_q(prefix: str = "") -> Q:
+    """NEVER_PUBLIC on a related meeting: never_public_q("open_space__meeting__")."""
+    return Q(**{f"{prefix}status": MeetingStatus.DRAFT}) | Q(
+        **{f"{prefix}status": MeetingStatus.CANCELLED, f"{prefix}published_at__isnull": True}
+    )
+
+
+def never_public(meeting: Meeting) -> bool:
+    """True for a meeting only facilitators see (the same test as NEVER_PUBLIC, on a loaded meeting)."""
+    return meeting.status == MeetingStatus.DRAFT or (
+        meeting.status == MeetingStatus.CANCELLED and meeting.published_at is None
+    )
+
 
 def visible_meetings(project: Project, role: Role) -> QuerySet[Meeting]:
     meetings = Meeting.objects.filter(project=project)
     if not TABLE.allowed(role, "meetings.manage"):
-        meetings = meetings.exclude(status=MeetingStatus.DRAFT)
+        meetings = meetings.exclude(NEVER_PUBLIC)
     return meetings
 
 

@@ -12,8 +12,9 @@ selectors and services as the pages (copro/meetings/views.py), under the same pa
 - Teams: list, make, Copro's suggestion (preview and use), move a person, rename, remove (meetings.teams);
   join and leave (meetings.team_join); submit the team's solution as an idea (meetings.team_submit).
 
-Creating things that a double click could create twice (a registration typed in, attendance, an action, a
-team's idea) takes an optional Idempotency-Key header: the repeat gets 409, as the pages' one-time forms do.
+Creating things that a double click could create twice (an agenda item, a registration typed in, attendance,
+an action, a team's idea) takes an optional Idempotency-Key header: the repeat gets 409, as the pages' one-time
+forms do.
 """
 
 from __future__ import annotations
@@ -111,11 +112,14 @@ class Agenda(APIView):
         request=AgendaItemIn,
         responses={201: AgendaItemOut},
         summary="Add an item at the end of the agenda (facilitators)",
+        parameters=[IDEMPOTENCY],
     )
     def post(self, request: Request, slug: str, meeting_id: int) -> Response:
         _project, _role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
         data = _valid(AgendaItemIn, request.data)
-        item = services.agenda_item_add(user=actor(request), meeting=meeting, **data)
+        item = services.agenda_item_add(
+            user=actor(request), meeting=meeting, form_token=idempotency_key(request), **data
+        )
         return Response(AgendaItemOut(item).data, status=status.HTTP_201_CREATED)
 
 

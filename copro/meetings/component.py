@@ -49,9 +49,12 @@ def _dashboard(project: Any, role: Role) -> list[DashCount]:
 
 
 def _meeting_rows(project: Any) -> Iterable[dict[str, Any]]:
+    from copro.meetings.access import NEVER_PUBLIC
+
+    # Never drafts, nor meetings cancelled before they were published: only facilitators see those.
     meetings = (
         Meeting.objects.filter(project=project)
-        .exclude(status=MeetingStatus.DRAFT)
+        .exclude(NEVER_PUBLIC)
         .annotate(
             registered=Count("registrations", filter=Q(registrations__status=RegistrationStatus.REGISTERED)),
             waitlisted=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)),
@@ -82,9 +85,11 @@ def _meeting_rows(project: Any) -> Iterable[dict[str, Any]]:
 
 def _action_rows(project: Any) -> Iterable[dict[str, Any]]:
     # Actions name people: like on the meeting's page, they are public once the minutes are published.
+    from copro.meetings.access import NEVER_PUBLIC
+
     actions = (
         MeetingAction.objects.filter(project=project, meeting__minutes_published_at__isnull=False)
-        .exclude(meeting__status=MeetingStatus.DRAFT)
+        .exclude(meeting__in=Meeting.objects.filter(NEVER_PUBLIC))
         .select_related("meeting", "assignee")
         .order_by("meeting__starts_at", "id")
     )

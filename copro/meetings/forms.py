@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from copro.core.forms import OnceForm, parse_id, whole_number
 from copro.core.models import OFFLINE_ENTRY_CHANNELS, EntryChannel
 from copro.meetings.models import BSL, MeetingFormat, Registration
-from copro.meetings.services import WALK_INS_MAX, YEAR_MAX, YEAR_MIN, AccessNeeds, MeetingFields, check_meeting_dates
+from copro.meetings.services import (
+    EMAIL_MAX,
+    WALK_INS_MAX,
+    YEAR_MAX,
+    YEAR_MIN,
+    AccessNeeds,
+    MeetingFields,
+    check_meeting_dates,
+)
 
 DATETIME = forms.DateTimeInput(
     attrs={"type": "datetime-local", "min": f"{YEAR_MIN}-01-01T00:00", "max": f"{YEAR_MAX}-12-31T23:59"},
@@ -112,7 +120,10 @@ class CancelForm(forms.Form):
     )
 
 
-class AgendaItemForm(forms.Form):
+class AgendaItemForm(OnceForm):
+    """An agenda item. Adding one is a one-time form (sent twice, it adds the item once); changing one
+    ignores the token."""
+
     title = forms.CharField(label=_("What happens"), max_length=200)
     starts_at = forms.TimeField(label=_("Time (optional)"), widget=TIME, required=False)
     duration_minutes = forms.IntegerField(
@@ -218,6 +229,7 @@ class EnterForm(OnceForm, AccessNeedsForm):
     email = forms.EmailField(
         label=_("Their email (optional)"),
         help_text=_("If they give one, they get the confirmation and reminders by email."),
+        max_length=EMAIL_MAX,
         required=False,
     )
     phone = forms.CharField(label=_("Their phone number (optional)"), max_length=40, required=False)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from copro.core.permissions import TABLE, Role
-from copro.meetings.access import visible_meetings
+from copro.meetings.access import NEVER_PUBLIC, visible_meetings
 from copro.meetings.models import (
     ACTIVE_STATUSES,
     BSL,
@@ -211,11 +211,12 @@ def calendar_months(project: Project, role: Role) -> list[tuple[datetime, list[M
 
 def meetings_for_feed(project: Project, role: Role) -> QuerySet[Meeting]:
     """What the project's calendar feed carries: published and cancelled meetings (cancelled ones so that
-    calendars remove them), from a year back."""
+    calendars remove them), from a year back. Never drafts, nor meetings cancelled before they were published
+    (no calendar ever had them), even in a facilitator's feed."""
     since = timezone.now() - timedelta(days=365)
     return (
         visible_meetings(project, role)
-        .exclude(status=MeetingStatus.DRAFT)
+        .exclude(NEVER_PUBLIC)
         .filter(starts_at__gte=since)
         .order_by("starts_at", "id")[:2000]
     )

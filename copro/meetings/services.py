@@ -32,6 +32,7 @@ from copro.core.forms import claim_token
 from copro.core.models import EntryChannel, Visibility
 from copro.core.sanitize import clean_html
 from copro.meetings import notify
+from copro.meetings.access import never_public
 from copro.meetings.models import (
     ACTIVE_STATUSES,
     ActionStatus,
@@ -61,12 +62,15 @@ MINUTES_MAX = 50000
 YEAR_MIN, YEAR_MAX = 2000, 2100
 # Walk-ins typed at the door: at most this many names per save.
 WALK_INS_MAX = 500
+# The longest email address a registration holds (Registration.email; the most SMTP carries, RFC 5321).
+EMAIL_MAX = 254
 
 
 def _visibility(meeting: Meeting, public: str = Visibility.PUBLIC) -> str:
     """Where an activity entry about this meeting may be seen: staff only while the meeting is a draft
-    (its title and teams are not public yet), else `public`."""
-    return Visibility.STAFF if meeting.status == MeetingStatus.DRAFT else public
+    (its title and teams are not public yet) or was cancelled without ever being published (it stays
+    hidden), else `public`."""
+    return Visibility.STAFF if never_public(meeting) else public
 
 
 def check_meeting_dates(starts_at: datetime | None, ends_at: datetime | None) -> dict[str, str]:
@@ -176,7 +180,7 @@ def meeting_edit(*, user: User, meeting: Meeting, data: MeetingFields) -> Meetin
         actor=user,
         project=locked.project,
         target=locked,
-        visibility=Visibility.PUBLIC if locked.status != MeetingStatus.DRAFT else Visibility.STAFF,
+        visibility=_visibility(locked),
     )
     return locked
 
@@ -203,10 +207,14 @@ def meeting_cancel(*, user: User, meeting: Meeting, reason: str) -> Meeting:
     if locked.status == MeetingStatus.CANCELLED:
         raise ValidationError(_("This meeting is already cancelled."))
     was_published = locked.status == MeetingStatus.PUBLISHED
+    if was_published and locked.published_at is None:
+        # A meeting made public some other way than meeting_publish (a script, imported data): it was
+        # public, so it stays visible once cancelled (a meeting never published stays hidden).
+        locked.published_at = timezone.now()
     locked.status = MeetingStatus.CANCELLED
     locked.cancelled_reason = reason
     locked.sequence += 1
-    locked.save(update_fields=["status", "cancelled_reason", "sequence", "updated_at"])
+    locked.save(update_fields=["status", "cancelled_reason", "sequence", "published_at", "updated_at"])
     if was_published:
         notify.meeting_cancelled(locked)
     activity.record(
@@ -268,11 +276,13 @@ def agenda_item_add(
     duration_minutes: int | None = None,
     led_by: str = "",
     description: str = "",
+    form_token: uuid.UUID | None = None,
 ) -> AgendaItem:
     values = _clean_item(title, starts_at, duration_minutes, led_by, description)
     _lock(meeting)
     if meeting.agenda_items.count() >= 100:
         raise ValidationError(_("An agenda can have at most 100 items."))
+    claim_token(form_token)
     last = meeting.agenda_items.aggregate(m=Max("position"))["m"]
     return AgendaItem.objects.create(meeting=meeting, position=(last or 0) + 1, **values)
 
@@ -459,7 +469,9 @@ def registration_enter(
         errors["name"] = _("Give the person's name, so they can be found at the door.")
     elif len(name) > 200:
         errors["name"] = _("This can be at most %(max)d characters long.") % {"max": 200}
-    if email:
+    if len(email) > EMAIL_MAX:
+        errors["email"] = _("An email address can be at most %(max)d characters long.") % {"max": EMAIL_MAX}
+    elif email:
         try:
             validate_email(email)
         except ValidationError:
@@ -757,11 +769,7 @@ def minutes_unpublish(*, user: User, meeting: Meeting, minutes: str | None = Non
 def _action_visibility(meeting: Meeting) -> str:
     """Actions name people: until the minutes are published only facilitators see them, in the activity
     log as on the meeting's page."""
-    return (
-        Visibility.MEMBERS
-        if meeting.minutes_published_at and meeting.status != MeetingStatus.DRAFT
-        else Visibility.STAFF
-    )
+    return Visibility.MEMBERS if meeting.minutes_published_at and not never_public(meeting) else Visibility.STAFF
 
 
 def _clean_action(text: str, assignee: User | None, assignee_name: str, due_on: date | None) -> dict[str, Any]:
@@ -1038,7 +1046,7 @@ def team_submit_idea(
         actor=user,
         project=team.project,
         target=team,
-        visibility=_visibility(Meeting.objects.only("status").get(pk=team.meeting_id)),
+        visibility=_visibility(Meeting.objects.only("status", "published_at").get(pk=team.meeting_id)),
         data={"idea": str(idea)[:200]},
     )
     return idea

@@ -285,6 +285,7 @@ def meeting_detail(request: HttpRequest, slug: str, meeting_id: int) -> HttpResp
 def agenda(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
     project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
     form = AgendaItemForm(request.POST or None)
+    # A double submission (run_service says so, nothing is added twice) also goes back to the agenda.
     if (
         request.method == "POST"
         and form.is_valid()
@@ -311,15 +312,17 @@ def agenda(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
 def agenda_item_edit(request: HttpRequest, slug: str, meeting_id: int, item_id: int) -> HttpResponse:
     project, role, meeting = get_meeting_for_user(request.user, slug, meeting_id, "meetings.manage")
     item = agenda_item_in(meeting, item_id)
-    initial = {n: getattr(item, n) for n in AgendaItemForm.base_fields}
-    form = AgendaItemForm(request.POST or None, initial=initial)
+    names = [n for n in AgendaItemForm.base_fields if n != "form_token"]
+    form = AgendaItemForm(request.POST or None, initial={n: getattr(item, n) for n in names})
     if (
         request.method == "POST"
         and form.is_valid()
         and run_service(
             request,
             form,
-            lambda: services.agenda_item_edit(user=actor(request), item=item, **form.cleaned_data),
+            lambda: services.agenda_item_edit(
+                user=actor(request), item=item, **{n: form.cleaned_data[n] for n in names}
+            ),
             _("Saved."),
         )
     ):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, Export, registry
 from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action, Role
-from copro.meetings.models import MeetingStatus
+from copro.meetings.access import never_public_q
 from copro.unconference.models import Host, HostInvite, Interest, OpenSpace, ScheduleNotice, Session, ToldPlace
 
 # At a public project's meeting anyone signed in may take part (people come to a workshop without joining
@@ -38,7 +38,7 @@ def _dashboard(project: Any, role: Role) -> list[Count]:
 def _rows(project: Any) -> Iterable[dict[str, Any]]:
     sessions = (
         Session.objects.filter(project=project, withdrawn_at__isnull=True)
-        .exclude(open_space__meeting__status=MeetingStatus.DRAFT)
+        .exclude(never_public_q("open_space__meeting__"))  # drafts, and drafts cancelled unpublished
         .select_related("open_space__meeting", "room", "slot")
         .annotate(hosts_n=DbCount("hosts", distinct=True))
         .order_by("open_space_id", "id")

@@ -34,6 +34,7 @@ from django_tasks import task
 from copro.accounts.models import EmailFrequency, User
 from copro.core.email import queue_email
 from copro.core.permissions import TABLE
+from copro.meetings.access import never_public
 from copro.meetings.models import MeetingStatus
 from copro.projects.access import project_role
 from copro.unconference.models import (
@@ -60,7 +61,7 @@ def may_see(person: User, open_space: OpenSpace) -> bool:
     role = project_role(person, open_space.project)
     if not TABLE.allowed(role, "unconference.view"):
         return False
-    return open_space.meeting.status != MeetingStatus.DRAFT or TABLE.allowed(role, "meetings.manage")
+    return not never_public(open_space.meeting) or TABLE.allowed(role, "meetings.manage")
 
 
 @dataclass
