@@ -429,7 +429,7 @@ def test_taken_to_a_decision_links_the_idea_and_both_pages_show_it(world, run_ta
     # The decision's own record lists where it came from (shown once the decision is closed).
     from copro.decisions.selectors import decision_links
 
-    assert [link.source for link in decision_links(decision)["from"]] == [made]
+    assert [link.source for link in decision_links(decision, Role.PUBLIC)["from"]] == [made]
     other = factories.decision(world.private_project, method="single", options=["A", "B"])
     with pytest.raises(ValidationError):
         services.idea_set_status(user=world.facilitator, idea=made, status="taken", decision=other)
@@ -936,3 +936,86 @@ def test_a_search_with_control_characters_finds_what_the_text_without_them_finds
     client = world.client("anonymous")
     listed = client.get(f"/api/projects/{world.project.slug}/ideas/", {"q": "Ben\x00ches"})
     assert listed.status_code == 200 and [i["id"] for i in listed.json()["results"]] == [made.pk]
+
+
+# --- What hiding an idea takes out of public view ----------------------------------------------------------
+
+
+def _hide(world, the_idea):
+    moderation.content_hide(
+        user=world.facilitator, project=world.project, kind="idea", object_id=the_idea.pk, reason="Abuse"
+    )
+    the_idea.refresh_from_db()
+
+
+def test_a_hidden_ideas_title_is_not_shown_through_the_ideas_merged_into_it_or_split_from_it(world):
+    hidden = idea(world.project, world.participant, title="RUDE-TITLE")
+    kept = idea(world.project, world.expert, title="Benches on the hill")
+    services.idea_merge(user=world.facilitator, source=hidden, target=kept, note="")
+    parent = idea(world.project, world.participant, title="RUDE-PARENT")
+    part, _other = services.idea_split(
+        user=world.facilitator,
+        idea=parent,
+        parts=[
+            {"title": "Part one", "problem": "P", "proposal": "Q"},
+            {"title": "Part two", "problem": "P", "proposal": "Q"},
+        ],
+        note="",
+    )
+    into = idea(world.project, world.participant, title="Visible idea")
+    rude_target = idea(world.project, world.expert, title="RUDE-TARGET")
+    services.idea_merge(user=world.facilitator, source=into, target=rude_target, note="")
+    for item in (hidden, parent, rude_target):
+        _hide(world, item)
+    for persona in ("anonymous", "participant", "expert"):
+        client = world.client(persona)
+        for shown in (kept, part, into):
+            page = client.get(url(world.project, shown.pk)).content.decode()
+            assert "RUDE-" not in page, (persona, shown.title)
+            history = client.get(f"/api/projects/{world.project.slug}/ideas/{shown.pk}/history/").json()
+            assert "RUDE-" not in str(history), (persona, shown.title)
+        assert "RUDE-" not in client.get(f"/p/{world.project.slug}/activity/").content.decode(), persona
+        feed = client.get(f"/p/{world.project.slug}/open-data/feed.json").content.decode()
+        assert "RUDE-" not in feed, persona
+    # Facilitators still see what it was.
+    page = world.client("facilitator").get(url(world.project, kept.pk)).content.decode()
+    assert "RUDE-TITLE" in page
+
+
+def test_work_on_a_hidden_idea_goes_in_the_staff_log_only(world):
+    made = idea(world.project, world.participant, title="Benches")
+    _hide(world, made)
+    services.idea_revise(
+        user=world.participant,
+        idea=made,
+        title="NEW-HIDDEN-TITLE",
+        problem="P",
+        proposal="Q",
+        note="Kinder words",
+    )
+    entry = ActivityEntry.objects.filter(verb="ideas.revised").get()
+    assert entry.visibility == "staff"
+    for persona in ("anonymous", "participant"):
+        assert (
+            "NEW-HIDDEN-TITLE" not in world.client(persona).get(f"/p/{world.project.slug}/activity/").content.decode()
+        )
+    assert "NEW-HIDDEN-TITLE" in world.client("facilitator").get(f"/p/{world.project.slug}/audit/").content.decode()
+
+
+def test_what_became_of_an_idea_shows_only_the_commitments_the_reader_may_see(world):
+    from tests import factories_followthrough as ft
+
+    made = idea(world.project, world.participant)
+    ft.commitment(world.project, created_by=world.facilitator, source=made, title="PUBLIC-PROMISE")
+    ft.commitment(
+        world.project, created_by=world.facilitator, source=made, title="MEMBERS-PROMISE", visibility="members"
+    )
+    ft.commitment(world.project, created_by=world.facilitator, source=made, title="STAFF-PROMISE", visibility="staff")
+    seen = {
+        persona: world.client(persona).get(url(world.project, made.pk)).content.decode()
+        for persona in ("anonymous", "participant", "facilitator")
+    }
+    assert "PUBLIC-PROMISE" in seen["anonymous"] and "MEMBERS-PROMISE" not in seen["anonymous"]
+    assert "STAFF-PROMISE" not in seen["anonymous"] and "STAFF-PROMISE" not in seen["participant"]
+    assert "MEMBERS-PROMISE" in seen["participant"]
+    assert "STAFF-PROMISE" in seen["facilitator"]

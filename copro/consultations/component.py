@@ -24,6 +24,14 @@ def _dashboard(project: Any, role: Role) -> list[Count]:
     ]
 
 
+def _visible_consultations(items: list[Any], role: Role) -> set[int]:
+    """As copro.consultations.access.visible_consultations: drafts for facilitators only."""
+    from copro.consultations.access import is_facilitator
+
+    facilitator = is_facilitator(role)
+    return {c.pk for c in items if c.status != ConsultationStatus.DRAFT or facilitator}
+
+
 def _personal_data(user: Any) -> dict[str, Any]:
     from copro.consultations import answers, services
 
@@ -94,6 +102,7 @@ registry.register(
             "consultations.imported": _("%(actor)s imported responses to “%(target)s” from a file."),
         },
         dashboard=_dashboard,
+        visible={"consultations.consultation": _visible_consultations},
         personal_data=_personal_data,
         erase_personal_data=_erase,
         nav=[NavItem(_("Consultations"), "consultations:list", "consultations.view")],

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import CharField, Model, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from copro.core.components import registry
-from copro.core.models import GENESIS_HASH, ActivityEntry, Visibility
+from copro.core.models import GENESIS_HASH, ActivityEntry, Hideable, Visibility
 
 if TYPE_CHECKING:
     from copro.accounts.models import User
@@ -96,8 +99,34 @@ def describe(entry: ActivityEntry) -> str:
 
 
 def visible_entries(project: Project, visibilities: Sequence[str]) -> QuerySet[ActivityEntry]:
-    return (
-        ActivityEntry.objects.filter(project=project, visibility__in=visibilities)
-        .select_related("actor")
-        .order_by("-id")
-    )
+    """The project's entries with these visibilities, newest first. Unless the reader sees the staff log,
+    entries about something a facilitator has since hidden (an idea, a pin, a comment) are left out: the
+    log keeps the title it had when the entry was written, and hiding must take it out of public view. An
+    entry is about its target, and about the item named in its data as "also" ("app_label.model:pk"), such
+    as the idea another was merged into."""
+    entries = ActivityEntry.objects.filter(project=project, visibility__in=visibilities)
+    if Visibility.STAFF not in visibilities:
+        targets, refs = _hidden()
+        also_text = Cast(KeyTextTransform("also", "data"), output_field=CharField())  # text, not a JSON value
+        entries = entries.exclude(targets).alias(also=also_text).exclude(also__in=refs)
+    return entries.select_related("actor").order_by("-id")
+
+
+def also(item: Model) -> str:
+    """The reference to put in an entry's data as "also", for an item the entry names besides its target."""
+    return f"{item._meta.app_label}.{item._meta.model_name}:{item.pk}"
+
+
+def _hidden() -> tuple[Q, list[str]]:
+    """Rows hidden by moderation (any Hideable model): a condition on entries' targets, and the "also"
+    references that name them (few: hidden rows are rare)."""
+    targets = Q(pk__in=[])
+    refs: list[str] = []
+    for model in apps.get_models():
+        if issubclass(model, Hideable):
+            label = f"{model._meta.app_label}.{model._meta.model_name}"
+            hidden = model._default_manager.filter(hidden_at__isnull=False)
+            keys = hidden.annotate(key=Cast("pk", output_field=CharField())).values("key")
+            targets |= Q(target_type=label, target_id__in=keys)
+            refs += [f"{label}:{pk}" for pk in hidden.values_list("pk", flat=True)[:10_000]]
+    return targets, refs

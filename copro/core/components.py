@@ -9,6 +9,7 @@ A component registers one `Component` from its AppConfig.ready(). In it, it decl
 - `personal_data` / `erase_personal_data`: its part of "download my data" and "delete my account";
 - `nav`: the project page it adds to the project's navigation;
 - `contributors`: who took part in its items, for follow-through ("you said, we did").
+- `visible`: which of its items a role may see, for pages that show another app's items through links.
 docs/architecture.md describes the contract with an example (copro/updates).
 """
 
@@ -72,6 +73,10 @@ class Component:
     # model ("app_label.model"); given item ids, returns the ids of users who contributed to them and
     # asked (or agreed) to hear back: authors, co-authors, supporters, voters, respondents.
     contributors: dict[str, Callable[[list[int]], Iterable[int]]] = field(default_factory=dict)
+    # Which of its items (of one project) a role may see, for pages that show other apps' items through links
+    # (an idea's "what became of it", a decision's "what carries it out"): keyed by "app_label.model"; given the
+    # items, returns the ids of those the role may see. A model with no entry is seen by whoever sees the page.
+    visible: dict[str, Callable[[list[Any], Role], set[int]]] = field(default_factory=dict)
 
 
 class Registry:
@@ -111,6 +116,12 @@ class Registry:
         for component in self._components.values():
             if model_label in component.contributors:
                 return component.contributors[model_label]
+        return None
+
+    def visible(self, model_label: str) -> Callable[[list[Any], Role], set[int]] | None:
+        for component in self._components.values():
+            if model_label in component.visible:
+                return component.visible[model_label]
         return None
 
     def link_kind(self, name: str) -> LinkKind | None:

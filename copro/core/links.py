@@ -7,7 +7,8 @@ across projects, so "where did this come from?" and "what became of it?" always 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from copro.core.models import ResourceLink
 
 if TYPE_CHECKING:
     from copro.accounts.models import User
+    from copro.core.permissions import Role
 
 
 def _label(obj: Model) -> str:
@@ -61,3 +63,27 @@ def links_from(obj: Model) -> QuerySet[ResourceLink]:
 def links_to(obj: Model) -> QuerySet[ResourceLink]:
     """Where this item came from (links where it is the target)."""
     return ResourceLink.objects.filter(target_type=ContentType.objects.get_for_model(obj), target_id=obj.pk)
+
+
+def only_visible(links: Iterable[ResourceLink], role: Role, end: str) -> list[ResourceLink]:
+    """The links whose item at `end` ("source" or "target") this role may see, by the rule of the component
+    the item belongs to (Component.visible). Links to items that are gone are left out too."""
+    links = list(links)
+    by_label: dict[str, list[Any]] = {}
+    for link in links:
+        item = getattr(link, end)
+        if item is not None:
+            by_label.setdefault(_label(item), []).append(item)
+    allowed: dict[str, set[int] | None] = {}
+    for label, items in by_label.items():
+        rule = registry.visible(label)
+        allowed[label] = rule(items, role) if rule is not None else None
+    kept = []
+    for link in links:
+        item = getattr(link, end)
+        if item is None:
+            continue
+        seen = allowed[_label(item)]
+        if seen is None or item.pk in seen:
+            kept.append(link)
+    return kept

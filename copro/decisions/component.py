@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, Export, NavItem, registry
-from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action, Role
+from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, TABLE, Action, Role
 from copro.decisions.models import Ballot, Decision, Participation, Response, Status
 
 
@@ -18,6 +18,12 @@ def _dashboard(project: Any, role: Role) -> list[Count]:
         Count(_("Decisions open"), decisions.filter(status=Status.OPEN).count()),
         Count(_("Decisions made"), decisions.filter(status=Status.CLOSED).count()),
     ]
+
+
+def _visible_decisions(items: list[Any], role: Role) -> set[int]:
+    """As copro.decisions.access.visible_decisions: drafts for those who manage decisions only."""
+    manages = TABLE.allowed(role, "decisions.manage")
+    return {d.pk for d in items if d.status != Status.DRAFT or manages}
 
 
 def _log_rows(project: Any) -> Iterable[dict[str, Any]]:
@@ -100,6 +106,7 @@ registry.register(
         },
         exports=[Export("decisions", _("Decision log"), _log_rows, "decisions.view")],
         dashboard=_dashboard,
+        visible={"decisions.decision": _visible_decisions},
         personal_data=_personal_data,
         nav=[NavItem(_("Decisions"), "decisions:list", "decisions.view")],
         contributors={"decisions.decision": _contributors},

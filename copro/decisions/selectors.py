@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from copro.core.links import links_from, links_to
+from copro.core.links import links_from, links_to, only_visible
 from copro.core.permissions import Role
 from copro.decisions import counting
 from copro.decisions.models import (
@@ -116,11 +116,12 @@ def code_counts(decision: Decision) -> dict[str, int]:
     return {"made": codes.count(), "used": codes.filter(used_at__isnull=False).count()}
 
 
-def decision_links(decision: Decision) -> dict[str, list[Any]]:
-    """Where it came from (ideas, consultations) and what carries it out (commitments), when those exist."""
+def decision_links(decision: Decision, role: Role) -> dict[str, list[Any]]:
+    """Where it came from (ideas, consultations) and what carries it out (commitments), when those exist and
+    this role may see them (a hidden idea, a facilitators-only commitment are left out for others)."""
     return {
-        "from": [link for link in links_to(decision).select_related("source_type") if link.source is not None],
-        "to": [link for link in links_from(decision).select_related("target_type") if link.target is not None],
+        "from": only_visible(links_to(decision).select_related("source_type"), role, "source"),
+        "to": only_visible(links_from(decision).select_related("target_type"), role, "target"),
     }
 
 

@@ -187,7 +187,7 @@ def _render_detail(
         "is_open": is_open,
         "statement": selectors.equal_power_statement(decision),
         "result": counting.present(decision, selectors.result_for_display(decision), titles),
-        "links": selectors.decision_links(decision),
+        "links": selectors.decision_links(decision, role),
         "named": selectors.named_ballots(decision, titles),
     }
     if decision.kind == Kind.PROPOSAL:

@@ -39,6 +39,10 @@ def _dashboard(project: Any, role: Role) -> list[Count]:
     return counts
 
 
+def _visible_commitments(items: list[Any], role: Role) -> set[int]:
+    return {c.pk for c in items if c.visibility in visibilities_for(role)}
+
+
 def _personal_data(user: Any) -> dict[str, Any]:
     return {
         "feedback_given": [
@@ -140,6 +144,7 @@ registry.register(
             ),
         ],
         dashboard=_dashboard,
+        visible={"followthrough.commitment": _visible_commitments},
         personal_data=_personal_data,
         erase_personal_data=_erase,
         nav=[

@@ -215,7 +215,8 @@ class IdeaVersionOut(serializers.ModelSerializer):
 class IdeaEventOut(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField(help_text="Who did it (null: an erased account, or the system).")
     other_idea = serializers.SerializerMethodField(
-        help_text="For a merge or split: the other idea ({id, title}), or null."
+        help_text="For a merge or split: the other idea ({id, title, hidden}), or null. The title of an idea a "
+        "facilitator has hidden is empty, except for facilitators."
     )
     new_status = serializers.CharField(
         source="status", help_text="For a status change: the new status (one of the idea statuses); else empty."
@@ -230,7 +231,11 @@ class IdeaEventOut(serializers.ModelSerializer):
 
     def get_other_idea(self, event: IdeaEvent) -> dict[str, Any] | None:
         other = event.other_idea
-        return {"id": other.pk, "title": other.title} if other is not None else None
+        if other is None:
+            return None
+        if other.hidden_at is not None and not self.context.get("can_manage"):
+            return {"id": other.pk, "title": "", "hidden": True}  # its title stays with the facilitators
+        return {"id": other.pk, "title": other.title, "hidden": other.hidden_at is not None}
 
 
 class IdeaAuthorshipOut(serializers.ModelSerializer):
@@ -619,9 +624,10 @@ class IdeaHistory(APIView):
         summary="An idea's history, oldest first: put forward, revised, statuses, co-authors, merges, splits…",
     )
     def get(self, request: Request, slug: str, idea_id: int) -> Response:
-        _project, _role, idea = get_idea_for_user(request.user, slug, idea_id)
+        _project, role, idea = get_idea_for_user(request.user, slug, idea_id)
         events = IdeaEvent.objects.filter(idea=idea).select_related("actor", "other_idea").order_by("created_at", "id")
-        return Response(IdeaEventOut(events, many=True).data)
+        context = {"can_manage": TABLE.allowed(role, "ideas.manage")}
+        return Response(IdeaEventOut(events, many=True, context=context).data)
 
 
 def _decision(project: Any, decision_id: int) -> Any:

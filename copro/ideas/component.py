@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from copro.core.components import Component, Count, Export, LinkKind, NavItem, registry
-from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, Action, Role
+from copro.core.permissions import CONTRIBUTORS, EVERYONE, FACILITATORS, MEMBERS, TABLE, Action, Role
 from copro.ideas.models import (
     AuthorResponse,
     Idea,
@@ -40,6 +40,12 @@ def _dashboard(project: Any, role: Role) -> list[Count]:
         Count(_("Ideas touching something fixed"), ideas.filter(touches_fixed=True).count()),
         Count(_("Review rounds open"), ReviewRound.objects.filter(project=project, status=RoundStatus.OPEN).count()),
     ]
+
+
+def _visible_ideas(items: list[Any], role: Role) -> set[int]:
+    """Ideas hidden by a facilitator are seen by facilitators only (their authors find them on their page)."""
+    sees_hidden = TABLE.allowed(role, "ideas.manage")
+    return {i.pk for i in items if i.hidden_at is None or sees_hidden}
 
 
 def _rows(project: Any) -> Iterable[dict[str, Any]]:
@@ -196,6 +202,7 @@ registry.register(
         exports=[Export("ideas", _("Ideas"), _rows, "ideas.view")],
         link_kinds=[LinkKind("taken_to", _("Taken to a decision"), "ideas.idea", "decisions.decision")],
         dashboard=_dashboard,
+        visible={"ideas.idea": _visible_ideas},
         personal_data=_personal_data,
         erase_personal_data=_erase,
         nav=[NavItem(_("Ideas"), "ideas:list", "ideas.view")],

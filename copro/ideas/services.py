@@ -139,6 +139,12 @@ def space_update(*, user: User, project: Project, is_open: bool, participation: 
     return space
 
 
+def _seen_by(*ideas: Idea) -> str:
+    """Who may read an activity entry about these ideas: facilitators alone while any of them is hidden (the
+    entry keeps their titles), everyone otherwise."""
+    return Visibility.STAFF if any(i.hidden_at is not None for i in ideas) else Visibility.PUBLIC
+
+
 # --- Checking what people typed ------------------------------------------------------------------
 
 
@@ -389,7 +395,7 @@ def idea_revise(
     idea.scope_items.set(items)
     _save_version(idea, user, items, note)
     _event(idea, EventKind.REVISED, user, note=note, data={"version": idea.version})
-    activity.record(verb="ideas.revised", actor=user, project=idea.project, target=idea)
+    activity.record(verb="ideas.revised", actor=user, project=idea.project, target=idea, visibility=_seen_by(idea))
     return idea
 
 
@@ -580,7 +586,9 @@ def idea_set_status(*, user: User, idea: Idea, status: str, reason: str = "", de
     event = _set_status(idea, status, reason, user, data)
     if decision is not None:
         link_create(kind="taken_to", source=idea, target=decision, user=user)
-    activity.record(verb=STATUS_VERBS[IdeaStatus(status)], actor=user, project=idea.project, target=idea)
+    activity.record(
+        verb=STATUS_VERBS[IdeaStatus(status)], actor=user, project=idea.project, target=idea, visibility=_seen_by(idea)
+    )
     tasks.notify_events.enqueue(event_ids=[event.pk])
     return idea
 
@@ -663,7 +671,12 @@ def idea_merge(*, user: User, source: Idea, target: Idea, note: str = "") -> Ide
     event = _event(source, EventKind.MERGED_INTO, user, other_idea=target, note=note)
     _event(target, EventKind.MERGED_FROM, user, other_idea=source, note=note)
     activity.record(
-        verb="ideas.merged", actor=user, project=source.project, target=source, data={"into": target.title[:200]}
+        verb="ideas.merged",
+        actor=user,
+        project=source.project,
+        target=source,
+        data={"into": target.title[:200], "also": activity.also(target)},
+        visibility=_seen_by(source, target),
     )
     tasks.notify_events.enqueue(event_ids=[event.pk])
     target.refresh_from_db(fields=["support_count"])
@@ -732,7 +745,14 @@ def idea_split(*, user: User, idea: Idea, parts: Sequence[dict[str, Any]], note:
     Idea.objects.filter(pk=idea.pk).update(split_at=timezone.now())
     idea.split_at = timezone.now()
     event = _event(idea, EventKind.SPLIT_INTO, user, note=note, data={"ideas": [n.pk for n in made]})
-    activity.record(verb="ideas.split", actor=user, project=idea.project, target=idea, data={"parts": str(len(made))})
+    activity.record(
+        verb="ideas.split",
+        actor=user,
+        project=idea.project,
+        target=idea,
+        data={"parts": str(len(made))},
+        visibility=_seen_by(idea),
+    )
     tasks.notify_events.enqueue(event_ids=[event.pk])
     return made
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from copro.accounts.models import User
 from copro.core.forms import DuplicateSubmission, errors_to_form, parse_id, run_service, whole_number
+from copro.core.links import only_visible
 from copro.core.paging import page_of
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
@@ -266,7 +267,7 @@ def _render_idea(
             for m in idea.merged_from.select_related("author").order_by("merged_at", "id")
         ],
         "split_into": list(idea.split_into.order_by("id")),
-        "outcomes": selectors.outcome_links(idea),
+        "outcomes": only_visible(selectors.outcome_links(idea), role, "target"),
         "rounds": [(r, can_see_results(r, user, role, idea)) for r in rounds],
         "comment_form": forms.get("comment_form") or CommentForm(),
         "co_author_form": forms.get("co_author_form"),
