@@ -1025,6 +1025,15 @@ def test_a_teams_solution_becomes_an_idea_with_the_team_as_co_authors(world, wor
     assert "Phoned in" not in page and "someone without an account" in page  # names typed by staff stay private
     assert "Phoned in" in world.client("facilitator").get(url("team", workshop, team.pk)).content.decode()
     assert ActivityEntry.objects.filter(verb="meetings.team_idea").count() == 1
+    # Once a facilitator hides the idea, the team's page and the API name it to facilitators only.
+    Idea.objects.filter(pk=idea.pk).update(hidden_at=timezone.now())
+    api_team = f"/api/projects/{world.project.slug}/meetings/{workshop.pk}/teams/{team.pk}/"
+    for persona in ("anonymous", "participant"):
+        assert "A zebra crossing" not in world.client(persona).get(url("team", workshop, team.pk)).content.decode()
+    seen_by_api = world.client("participant").get(api_team)
+    assert seen_by_api.status_code == 200 and "A zebra crossing" not in seen_by_api.content.decode()
+    assert "A zebra crossing" in world.client("facilitator").get(api_team).content.decode()
+    assert "A zebra crossing" in world.client("facilitator").get(url("team", workshop, team.pk)).content.decode()
     # Someone not in the team may not submit for it; a team with ideas is not removed.
     assert world.client("expert").post(url("team_idea", workshop, team.pk), {"title": "x"}).status_code == 403
     assert world.client("facilitator").post(url("team_remove", workshop, team.pk)).status_code == 302

@@ -884,7 +884,7 @@ def _team_detail(request: Request, project: Project, role: Role, meeting: Meetin
     registration = selectors.registration_for(meeting, user)
     show_names = is_member or selectors.can_see_team_members(role, registration)
     data = _team(project, meeting, team, members, roles, names=show_names, hide_offline=not manage)
-    data["ideas"] = [_idea(project, idea) for idea in selectors.team_ideas(team)]
+    data["ideas"] = [_idea(project, idea) for idea in selectors.team_ideas(team, role)]
     return Response(TeamDetailOut(data).data)
 
 

@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from copro.core.components import registry
 from copro.core.permissions import TABLE, Role
 from copro.meetings.access import NEVER_PUBLIC, visible_meetings
 from copro.meetings.models import (
@@ -315,8 +316,9 @@ def teams_with_members(meeting: Meeting) -> list[Any]:
     return list(Team.objects.filter(meeting=meeting).prefetch_related(Prefetch("members", queryset=members)))
 
 
-def team_ideas(team: Any) -> list[Any]:
-    """The ideas this team submitted (link kind team_idea), oldest first."""
+def team_ideas(team: Any, role: Role) -> list[Any]:
+    """The ideas this team submitted (link kind team_idea) that this role may see, oldest first (an idea a
+    facilitator has hidden is for facilitators)."""
     from copro.core.links import links_from
 
     ids = list(links_from(team).filter(kind="team_idea").order_by("id").values_list("target_id", flat=True))
@@ -327,4 +329,7 @@ def team_ideas(team: Any) -> list[Any]:
     except ImportError:  # the ideas app is not built yet
         return []
     found = {idea.pk: idea for idea in Idea.objects.filter(pk__in=ids)}
-    return [found[i] for i in ids if i in found]
+    ideas = [found[i] for i in ids if i in found]
+    rule = registry.visible("ideas.idea")
+    seen = rule(ideas, role) if rule is not None else {i.pk for i in ideas}
+    return [i for i in ideas if i.pk in seen]

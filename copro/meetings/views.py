@@ -944,7 +944,7 @@ def _team_page(
         ideas_ready=_optional_url("ideas:list", project.slug) != "",
         form=form or (TeamIdeaForm(scope=_scope(project)) if can_submit else None),
         rename_form=TeamForm(initial={"name": team.name}) if manage else None,
-        ideas=selectors.team_ideas(team),
+        ideas=selectors.team_ideas(team, role),
         show_names=is_member or selectors.can_see_team_members(role, registration),
         mix=selectors.role_mix(roles[m.registration_id] for m in members),
         hide_offline_names=not manage,
