@@ -363,40 +363,29 @@ def import_page(request: HttpRequest, slug: str, consultation_id: int) -> HttpRe
             if parsed is None:  # nothing can be imported: say why at once, whatever the file's size
                 for problem in found.problems:
                     form.add_error("file", problem)
-            elif len(parsed.rows) <= imports.IMPORT_NOW_ROWS:
-                try:
-                    run = imports.import_now(
-                        user=actor(request),
-                        consultation=consultation,
-                        parsed=parsed,
-                        report=found,
-                        file_name=upload.name or "",
-                        batch=batch,
-                        form_token=form.cleaned_data["form_token"],
-                    )
-                except DuplicateSubmission as error:
-                    messages.info(request, str(error))
-                    return redirect("consultations:import", project.slug, consultation.pk)
-                report = found
-            elif found.problems and request.POST.get("leave_out") != "1":
+            elif len(parsed.rows) > imports.IMPORT_NOW_ROWS and found.problems and request.POST.get("leave_out") != "1":
                 # A big file takes minutes: say what is wrong with its first row now, not at the end.
                 for problem in found.problems:
                     form.add_error("file", problem)
                 offer_leave_out = True
             else:
+                sent = {
+                    "user": actor(request),
+                    "consultation": consultation,
+                    "parsed": parsed,
+                    "file_name": upload.name or "",
+                    "batch": batch,
+                    "form_token": form.cleaned_data["form_token"],
+                }
                 try:
-                    run = imports.import_queue(
-                        user=actor(request),
-                        consultation=consultation,
-                        parsed=parsed,
-                        file_name=upload.name or "",
-                        batch=batch,
-                        form_token=form.cleaned_data["form_token"],
-                    )
-                except DuplicateSubmission as error:
+                    if len(parsed.rows) <= imports.IMPORT_NOW_ROWS:  # small: at once, with its report
+                        run, report = imports.import_now(report=found, **sent), found
+                    else:  # big: in the background, with a progress page
+                        run = imports.import_queue(**sent)
+                        return redirect("consultations:import_run", project.slug, consultation.pk, run.pk)
+                except DuplicateSubmission as error:  # a double click: the first sending is the one
                     messages.info(request, str(error))
                     return redirect("consultations:import", project.slug, consultation.pk)
-                return redirect("consultations:import_run", project.slug, consultation.pk, run.pk)
     return page(
         request,
         "consultations/staff/import.html",
