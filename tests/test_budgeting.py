@@ -466,17 +466,28 @@ def test_add1_council_vote_with_a_large_budget(monkeypatch):
     # outcome stops fitting. The loop takes ~7 s (one run per raise); `_add1` ~0.05 s with a few runs
     # (benchmarks/pb.py times both). Here: it runs, with few Equal Shares runs, and agrees with a count at the
     # raise it reports.
+    # `_add1` decides whether to keep trying checks by comparing the time they waste with the time spent in
+    # runs, so on a busy machine it can fall back to more runs (103 once in CI). The clock is replaced by one
+    # that charges a run 1 unit and a check 0.01 (about their cost here), so the count is the same every time.
     runs = []
-    real_run = bg._mes_run
+    real_run, real_replay = bg._mes_run, bg._replay
+    now = [0.0]
 
     def counting_run(*args):
         runs.append(args[2])
+        now[0] += 1.0
         return real_run(*args)
 
+    def timed_replay(*args):
+        now[0] += 0.01
+        return real_replay(*args)
+
     monkeypatch.setattr(bg, "_mes_run", counting_run)
+    monkeypatch.setattr(bg, "_replay", timed_replay)
+    monkeypatch.setattr(bg.time, "perf_counter", lambda: now[0])
     e = council_vote(0)
     out = bg.count(e, "mes-add1")
-    monkeypatch.setattr(bg, "_mes_run", real_run)
+    monkeypatch.undo()
     assert out.budget_raises > 10_000
     assert len(runs) < 100
     assert 0 < out.total_cost <= e.budget
