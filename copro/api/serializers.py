@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from copro.core import activity
+from copro.core.forms import parse_id
 from copro.core.models import ActivityEntry, Visibility
 from copro.projects.models import (
     DecisionMethod,
@@ -19,6 +20,24 @@ from copro.projects.models import (
 from copro.updates.models import Frequency, Update
 
 # --- Output ---------------------------------------------------------------------------------------
+
+
+class IdField(serializers.IntegerField):
+    """The id of a row: plain ASCII digits (or a JSON number), more than 0 and small enough for the database.
+    Anything else ("abc", "²", "①", true, a number too large) is a 400 on the field, never a 500."""
+
+    default_error_messages = {"invalid": "Give the id of one of the project's items: a whole number."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        number = parse_id(data if isinstance(data, int) and not isinstance(data, bool) else str(data).strip())
+        if number is None:
+            self.fail("invalid")
+        assert number is not None
+        return number
 
 
 class ScopeItemOut(serializers.ModelSerializer):

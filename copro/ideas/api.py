@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from copro.accounts.models import User
+from copro.api.serializers import IdField
 from copro.api.views import IDEMPOTENCY, Pagination, _valid, idempotency_key
 from copro.core.forms import parse_id
 from copro.core.models import OFFLINE_ENTRY_CHANNELS
@@ -305,21 +306,6 @@ class IdeaIn(serializers.Serializer):
     cost_estimate = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, help_text="A rough cost in whole pounds."
     )
-
-
-class IdField(serializers.IntegerField):
-    """The id of a row: plain ASCII digits (or a JSON number), not zero, not past what the database holds."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> int:
-        number = parse_id(data if isinstance(data, int) and not isinstance(data, bool) else str(data).strip())
-        if number is None:
-            self.fail("invalid")
-        assert number is not None
-        return number
 
 
 class IdeaReviseIn(IdeaIn):

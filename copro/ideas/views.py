@@ -757,37 +757,48 @@ def reviewer_remove(request: HttpRequest, slug: str, round_id: int, reviewer_id:
     if reviewer is None:
         raise Http404
     reviewer.round = the_round
+    return _round_step(
+        request,
+        project,
+        the_round,
+        lambda: services.reviewer_remove(user=actor(request), reviewer=reviewer),
+        _("Reviewer taken off the round."),
+    )
+
+
+def _round_step(request: HttpRequest, project: Project, the_round: Any, call: Any, done: str) -> HttpResponse:
+    """Do one step of running a review round; say what happened, or why it could not be done."""
     try:
-        services.reviewer_remove(user=actor(request), reviewer=reviewer)
+        call()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Reviewer taken off the round."))
+        messages.success(request, done)
     return redirect("ideas:round", project.slug, the_round.pk)
 
 
 @require_POST
 def round_open(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
     project, role, the_round = get_round_for_user(request.user, slug, round_id, "ideas.manage")
-    try:
-        services.round_open(user=actor(request), round=the_round)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The round is open. Reviewers are being told, and the ideas are now under review."))
-    return redirect("ideas:round", project.slug, the_round.pk)
+    return _round_step(
+        request,
+        project,
+        the_round,
+        lambda: services.round_open(user=actor(request), round=the_round),
+        _("The round is open. Reviewers are being told, and the ideas are now under review."),
+    )
 
 
 @require_POST
 def round_close(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
     project, role, the_round = get_round_for_user(request.user, slug, round_id, "ideas.manage")
-    try:
-        services.round_close(user=actor(request), round=the_round)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The round is closed. Its results are now published to members."))
-    return redirect("ideas:round", project.slug, the_round.pk)
+    return _round_step(
+        request,
+        project,
+        the_round,
+        lambda: services.round_close(user=actor(request), round=the_round),
+        _("The round is closed. Its results are now published to members."),
+    )
 
 
 def review(request: HttpRequest, slug: str, round_id: int, idea_id: int) -> HttpResponse:

@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from copro.api.serializers import IdField
 from copro.api.views import IDEMPOTENCY, Pagination, _valid, idempotency_key
 from copro.core.forms import parse_id
 from copro.core.permissions import TABLE, Role
@@ -310,20 +311,6 @@ class LiveWithdrawIn(serializers.Serializer):
 
 class LiveQuestionsOpenIn(serializers.Serializer):
     open = serializers.BooleanField(help_text="false: pause viewers' questions and comments; true: take them again.")
-
-
-class IdField(serializers.IntegerField):
-    """The id of a row: plain ASCII digits (or a JSON number), more than 0 and small enough for the database.
-    Anything else ("abc", "²", "①", a number too large) is a 400 on the field, never a 500."""
-
-    default_error_messages = {"invalid": "Give the id of one of the project's members: a whole number."}
-
-    def to_internal_value(self, data: Any) -> int:
-        number = parse_id(data)
-        if number is None:
-            self.fail("invalid")
-        assert number is not None
-        return number
 
 
 class LiveReporterIn(serializers.Serializer):

@@ -26,8 +26,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from copro.api.serializers import IdField
 from copro.api.views import IDEMPOTENCY, Pagination, _valid, idempotency_key
-from copro.core.forms import parse_id
 from copro.core.permissions import TABLE, Role
 from copro.core.views import actor
 from copro.meetings.access import get_meeting_for_user
@@ -57,20 +57,6 @@ from copro.unconference.models import (
 )
 
 MANAGE = "unconference.manage"
-
-
-class IdField(serializers.IntegerField):
-    """The id of a row: plain ASCII digits (or a JSON number), more than 0 and small enough for the database.
-    Anything else ("abc", "²", "①", a number too large) is a 400 on the field, never a 500."""
-
-    default_error_messages = {"invalid": "Give the id of one of this open space's items: a whole number."}
-
-    def to_internal_value(self, data: Any) -> int:
-        number = parse_id(data)
-        if number is None:
-            self.fail("invalid")
-        assert number is not None
-        return number
 
 
 # --- Out -----------------------------------------------------------------------------------------
